@@ -1,0 +1,34 @@
+"""tinynet: a small, fast, readable neural-network framework on numpy.
+
+Every layer's forward and backward pass is an Einstein summation, run at BLAS
+speed by :mod:`tinynet.contract`.
+"""
+
+from tinynet.callbacks import Callback, History, Run
+from tinynet.contract import einsum
+from tinynet.data import DataLoader, one_hot
+from tinynet.gradcheck import gradcheck, gradcheck_details
+from tinynet.layers import (
+    Dense,
+    Identity,
+    Layer,
+    LeakyReLU,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from tinynet.losses import Loss, SoftmaxCrossEntropy
+from tinynet.optim import SGD, Optimizer
+from tinynet.parameter import Parameter
+from tinynet.training import TrainingDiverged, evaluate, fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Callback", "History", "Run", "einsum", "DataLoader", "one_hot", "gradcheck",
+    "gradcheck_details", "Dense", "Identity", "Layer", "LeakyReLU", "ReLU", "Sequential",
+    "Sigmoid", "Softmax", "Tanh", "Loss", "SoftmaxCrossEntropy", "SGD", "Optimizer",
+    "Parameter", "TrainingDiverged", "evaluate", "fit", "__version__",
+]

@@ -1,0 +1,214 @@
+"""The contraction engine: einsum notation, BLAS speed.
+
+Every layer writes its math as an einsum spec, e.g. ``"Bi,oi->Bo"``. Plain
+``np.einsum`` does not call BLAS for two operands, and ``optimize=True``
+searches a contraction path on every call. :func:`einsum` instead *plans* a
+spec once per (spec, shapes, dtypes), caches the plan, and runs it:
+
+* two operands -> one ``np.matmul`` on transposed *views* (BLAS reads the
+  transpose flag, so no copy is made when each index group is a single axis);
+  indices that appear in one operand only and not in the output are summed
+  first, indices shared by both operands and the output become matmul's batch
+  axis;
+* one operand that only sums axes away (``"Bo->o"``) -> a matrix-vector
+  product with a cached ones vector, which beats ``sum(axis=0)`` by 2-3x;
+* anything else (three or more operands, repeated indices, ellipsis) ->
+  ``np.einsum`` with a contraction path searched once and cached.
+
+The result always equals ``np.einsum(spec, *operands)`` up to floating-point
+rounding, in the operands' dtype (no float64 temporaries for float32 input).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from math import prod
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["einsum", "parse_spec", "clear_cache", "cache_size"]
+
+Array = NDArray[Any]
+_Runner = Callable[..., Array]
+
+_CACHE: dict[tuple[Any, ...], _Runner] = {}
+_CACHE_LIMIT = 4096
+
+
+def parse_spec(spec: str, n_operands: int) -> tuple[list[str], str]:
+    """Split ``"ab,bc->ac"`` into ``(["ab", "bc"], "ac")``.
+
+    Without ``->`` the output is, as in numpy, the indices that occur once,
+    in alphabetical order. Raises ``ValueError`` naming the spec when it does
+    not match the number of operands or uses characters einsum does not know.
+    """
+    if not isinstance(spec, str):
+        raise TypeError(f"einsum spec must be a str, got {type(spec).__name__}")
+    compact = spec.replace(" ", "")
+    if "->" in compact:
+        lhs, out = compact.split("->", 1)
+    else:
+        lhs, out = compact, None
+    inputs = lhs.split(",")
+    if len(inputs) != n_operands:
+        raise ValueError(
+            f"einsum spec {spec!r} names {len(inputs)} operand(s) but {n_operands} were given"
+        )
+    if out is None:
+        letters = "".join(inputs).replace(".", "")
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    for term in [*inputs, out]:
+        bad = [c for c in term.replace("...", "") if not c.isalpha()]
+        if bad:
+            raise ValueError(f"einsum spec {spec!r}: {bad[0]!r} is not an index letter")
+    missing = sorted(set(out.replace("...", "")) - set("".join(inputs)))
+    if missing:
+        raise ValueError(f"einsum spec {spec!r}: output index {missing[0]!r} is in no operand")
+    if len(set(out)) != len(out) and "..." not in out:
+        raise ValueError(f"einsum spec {spec!r}: an output index is repeated")
+    return inputs, out
+
+
+def einsum(spec: str, *operands: Array) -> Array:
+    """Evaluate an einsum spec like ``np.einsum``, planned once and run as BLAS.
+
+    Shape: as the spec says, e.g. ``einsum("Bi,oi->Bo", x, W)`` maps
+    ``(B, in)`` and ``(out, in)`` to ``(B, out)``.
+
+    The result may be a non-contiguous view when the output order is not the
+    one BLAS produced (a transpose is free; a copy is not).
+    """
+    key = (spec, *[(a.shape, a.dtype.char) for a in operands])
+    runner = _CACHE.get(key)
+    if runner is None:
+        runner = _plan(spec, operands)
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        _CACHE[key] = runner
+    return runner(*operands)
+
+
+def clear_cache() -> None:
+    """Forget every cached plan (they are rebuilt on the next call)."""
+    _CACHE.clear()
+
+
+def cache_size() -> int:
+    """How many (spec, shapes, dtypes) plans are cached."""
+    return len(_CACHE)
+
+
+def _plan(spec: str, operands: tuple[Array, ...]) -> _Runner:
+    operands = tuple(np.asarray(a) for a in operands)
+    inputs, out = parse_spec(spec, len(operands))
+    for term, op in zip(inputs, operands):
+        if "..." not in term and len(term) != op.ndim:
+            raise ValueError(
+                f"einsum spec {spec!r}: operand {term!r} has {len(term)} indices "
+                f"but the array has shape {op.shape}"
+            )
+    simple = "..." not in spec and all(len(set(t)) == len(t) for t in [*inputs, out])
+    if simple:
+        sizes = _index_sizes(spec, inputs, operands)
+        if len(operands) == 2:
+            return _plan_pair(inputs[0], inputs[1], out, sizes, operands)
+        if len(operands) == 1 and set(out) < set(inputs[0]):
+            return _plan_reduce(inputs[0], out, sizes, operands[0].dtype)
+    return _plan_fallback(spec, operands)
+
+
+def _index_sizes(spec: str, inputs: list[str], operands: tuple[Array, ...]) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for term, op in zip(inputs, operands):
+        for letter, n in zip(term, op.shape):
+            if sizes.setdefault(letter, n) != n:
+                raise ValueError(
+                    f"einsum spec {spec!r}: index {letter!r} has size {sizes[letter]} in one "
+                    f"operand and {n} in another (shapes {[o.shape for o in operands]})"
+                )
+    return sizes
+
+
+def _plan_fallback(spec: str, operands: tuple[Array, ...]) -> _Runner:
+    if len(operands) <= 1:
+        return lambda *ops: np.einsum(spec, *ops)
+    path = np.einsum_path(spec, *operands, optimize="greedy")[0]
+    return lambda *ops: np.einsum(spec, *ops, optimize=path)
+
+
+def _plan_reduce(term: str, out: str, sizes: dict[str, int], dtype: np.dtype[Any]) -> _Runner:
+    """Sum axes away as ``x(kept, summed) @ ones(summed)``."""
+    kept = [c for c in term if c in out]
+    summed = [c for c in term if c not in out]
+    order = [term.index(c) for c in kept + summed]
+    n_kept = prod(sizes[c] for c in kept)
+    n_summed = prod(sizes[c] for c in summed)
+    ones = np.ones(n_summed, dtype=dtype)
+    kept_shape = tuple(sizes[c] for c in kept)
+    final = _permutation(kept, out)
+
+    def run(x: Array) -> Array:
+        y = np.matmul(x.transpose(order).reshape(n_kept, n_summed), ones).reshape(kept_shape)
+        return y if final is None else y.transpose(final)
+
+    return run
+
+
+@dataclass(frozen=True)
+class _Side:
+    """How one operand of a pair is brought to matmul's (batch, rows, cols) form."""
+
+    summed: tuple[int, ...]  # axes only this operand has and the output drops
+    order: tuple[int, ...]  # transpose after summing
+    shape: tuple[int, ...]  # reshape to 2-D (or 3-D with a batch axis)
+
+    def prepare(self, a: Array) -> Array:
+        if self.summed:
+            a = a.sum(axis=self.summed)
+        return a.transpose(self.order).reshape(self.shape)
+
+
+def _plan_pair(
+    ta: str, tb: str, out: str, sizes: dict[str, int], operands: tuple[Array, ...]
+) -> _Runner:
+    def kept_after_sum(term: str, other: str) -> str:
+        return "".join(c for c in term if c in other or c in out)
+
+    a_kept, b_kept = kept_after_sum(ta, tb), kept_after_sum(tb, ta)
+    batch = [c for c in out if c in a_kept and c in b_kept]
+    contracted = [c for c in a_kept if c in b_kept and c not in out]
+    free_a = [c for c in out if c in a_kept and c not in b_kept]
+    free_b = [c for c in out if c in b_kept and c not in a_kept]
+    # Put first the operand whose free indices come first in the output, so
+    # that the matmul result is already in output order whenever possible.
+    if free_a and free_b and out.index(free_b[0]) < out.index(free_a[0]):
+        swapped = _plan_pair(tb, ta, out, sizes, operands[::-1])
+        return lambda a, b: swapped(b, a)
+
+    n = {name: prod(sizes[c] for c in group) for name, group in
+         (("batch", batch), ("a", free_a), ("b", free_b), ("k", contracted))}
+    lead = (n["batch"],) if batch else ()
+    left = _side(ta, a_kept, batch + free_a + contracted, lead + (n["a"], n["k"]))
+    right = _side(tb, b_kept, batch + contracted + free_b, lead + (n["k"], n["b"]))
+    result_letters = batch + free_a + free_b
+    result_shape = tuple(sizes[c] for c in result_letters)
+    final = _permutation(result_letters, out)
+
+    def run(a: Array, b: Array) -> Array:
+        y = np.matmul(left.prepare(a), right.prepare(b)).reshape(result_shape)
+        return y if final is None else y.transpose(final)
+
+    return run
+
+
+def _side(term: str, kept: str, layout: list[str], shape: tuple[int, ...]) -> _Side:
+    summed = tuple(i for i, c in enumerate(term) if c not in kept)
+    return _Side(summed, tuple(kept.index(c) for c in layout), shape)
+
+
+def _permutation(have: list[str], want: str) -> tuple[int, ...] | None:
+    order = tuple(have.index(c) for c in want)
+    return None if order == tuple(range(len(order))) else order

@@ -1,0 +1,130 @@
+"""Elementwise activations. Each keeps what its backward needs from forward.
+
+Shape: any ``(B, ...) -> (B, ...)``; ``grad_x = grad_y * f'(x)`` elementwise.
+Constants are cast to the input's dtype so float32 stays float32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinynet._validation import check_number
+from tinynet.layers.base import Array, Layer
+
+__all__ = ["LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Identity", "Softmax"]
+
+
+class _Elementwise(Layer):
+    """Shared bookkeeping: the cached tensor and the ``backward before forward`` error."""
+
+    _cache: Array | None = None
+
+    def _cached(self) -> Array:
+        if self._cache is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        return self._cache
+
+
+class LeakyReLU(_Elementwise):
+    """``y = x if x > 0 else alpha * x``; ``f'(x) = 1 if x > 0 else alpha``.
+
+    ``max(x, alpha x)`` is that function for ``0 <= alpha <= 1`` and is several
+    times cheaper than ``np.where`` on mixed-sign data.
+    """
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        self.alpha = check_number(alpha, "LeakyReLU alpha", low=0.0)
+
+    def forward(self, x: Array, training: bool = True) -> Array:
+        self._cache = x
+        scaled = x * x.dtype.type(self.alpha)
+        return np.maximum(x, scaled) if self.alpha <= 1 else np.minimum(x, scaled)
+
+    def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
+        x = self._cached()
+        alpha = x.dtype.type(self.alpha)
+        slope = (x > 0) * (1 - alpha) + alpha
+        return grad_y * slope
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class ReLU(_Elementwise):
+    """``y = max(x, 0)``; ``f'(x) = 1 if x > 0 else 0``."""
+
+    def forward(self, x: Array, training: bool = True) -> Array:
+        self._cache = x
+        return np.maximum(x, 0)
+
+    def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
+        return grad_y * (self._cached() > 0)
+
+
+class Sigmoid(_Elementwise):
+    """``y = 1 / (1 + exp(-x))``; ``f'(x) = y (1 - y)``.
+
+    Computed from ``e = exp(-|x|)`` as ``1 / (1 + e)`` for ``x >= 0`` and
+    ``e / (1 + e)`` below, so ``exp`` never overflows and tiny values keep
+    their precision.
+    """
+
+    def forward(self, x: Array, training: bool = True) -> Array:
+        e = np.exp(-np.abs(x))
+        y = np.where(x >= 0, 1, e) / (1 + e)
+        self._cache = y.astype(x.dtype, copy=False)
+        return self._cache
+
+    def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
+        y = self._cached()
+        return grad_y * y * (1 - y)
+
+
+class Tanh(_Elementwise):
+    """``y = tanh(x)``; ``f'(x) = 1 - y^2``."""
+
+    def forward(self, x: Array, training: bool = True) -> Array:
+        y = np.tanh(x)
+        self._cache = y
+        return y
+
+    def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
+        y = self._cached()
+        return grad_y * (1 - y * y)
+
+
+class Identity(Layer):
+    """``y = x``; passes the gradient through unchanged."""
+
+    def forward(self, x: Array, training: bool = True) -> Array:
+        return x
+
+    def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
+        return grad_y
+
+
+class Softmax(_Elementwise):
+    """Softmax over the last axis, for probabilities at inference.
+
+    Train with :class:`tinynet.SoftmaxCrossEntropy` on the logits instead: the
+    fused loss is stabler and cheaper. Backward, with ``p = y`` (one row)::
+
+        dx[B,i] = p[B,i] (g[B,i] - sum_j g[B,j] p[B,j])     "Bj,Bj->B"
+    """
+
+    ROW_DOT = "Bj,Bj->B"
+
+    def forward(self, x: Array, training: bool = True) -> Array:
+        shifted = x - x.max(axis=-1, keepdims=True)
+        p = np.exp(shifted)
+        p /= p.sum(axis=-1, keepdims=True)
+        self._cache = p
+        return p
+
+    def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
+        p = self._cached()
+        if p.ndim != 2:
+            inner = np.einsum("...j,...j->...", grad_y, p)[..., None]
+        else:
+            inner = np.einsum(self.ROW_DOT, grad_y, p)[:, None]
+        return p * (grad_y - inner)

@@ -1,0 +1,115 @@
+"""The Layer protocol and the base class every built-in layer derives from.
+
+The contract:
+
+* ``forward(x, training=True) -> y`` computes the output and keeps on ``self``
+  what ``backward`` needs (overwritten on every call).
+* ``backward(grad_y, need_input_grad=True) -> grad_x`` uses those stored
+  values, **overwrites** each parameter's ``.grad`` with the gradient of the
+  loss for the last forward batch, and returns the gradient for the input.
+  With ``need_input_grad=False`` a layer may skip that last product and return
+  ``None`` (the training loop asks this of the first layer: nobody needs the
+  gradient of the data).
+* ``parameters() -> list[Parameter]``; a layer without parameters returns ``[]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tinynet.parameter import Parameter
+
+__all__ = ["Layer", "LayerLike", "Array"]
+
+Array = NDArray[Any]
+
+
+@runtime_checkable
+class LayerLike(Protocol):
+    """What the training loop and containers need of a layer."""
+
+    def forward(self, x: Array, training: bool = True) -> Array: ...
+
+    def backward(self, grad_y: Array) -> Array | None: ...
+
+    def parameters(self) -> list[Parameter]: ...
+
+
+class Layer:
+    """Base class: subclasses implement ``forward`` and ``backward``.
+
+    It provides ``__call__`` (= ``forward``), ``parameters`` and
+    ``named_parameters`` from :meth:`named_children` and :meth:`own_parameters`,
+    ``zero_grad``, ``output_shape`` (identity unless overridden) and a
+    PyTorch-style ``repr`` built from :meth:`extra_repr`.
+    """
+
+    def forward(self, x: Array, training: bool = True) -> Array:
+        raise NotImplementedError(f"{type(self).__name__} must implement forward(x, training=True)")
+
+    def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
+        raise NotImplementedError(f"{type(self).__name__} must implement backward(grad_y)")
+
+    def __call__(self, x: Array, training: bool = False) -> Array:
+        """Inference call: ``layer(x)`` is ``layer.forward(x, training=False)``."""
+        return self.forward(x, training=training)
+
+    def own_parameters(self) -> list[tuple[str, Parameter]]:
+        """This layer's own parameters with their short names (not its children's)."""
+        return [(name, value) for name, value in vars(self).items() if isinstance(value, Parameter)]
+
+    def named_children(self) -> list[tuple[str, LayerLike]]:
+        """Child layers with their names; containers override this."""
+        return []
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """Every parameter with a dotted name such as ``"0.weight"``."""
+        for name, param in self.own_parameters():
+            yield prefix + name, param
+        for child_name, child in self.named_children():
+            if isinstance(child, Layer):
+                yield from child.named_parameters(prefix + child_name + ".")
+            else:  # a protocol-only layer: name its parameters by their own names
+                for index, param in enumerate(child.parameters()):
+                    yield f"{prefix}{child_name}.{param.name or index}", param
+
+    def parameters(self) -> list[Parameter]:
+        """Every trainable parameter of this layer and its children."""
+        return [param for _, param in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to zero."""
+        for param in self.parameters():
+            param.zero_grad()
+
+    def output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        """The output shape for an input shape (``None`` for the batch axis).
+
+        Elementwise layers keep the shape; layers that change it override this
+        and raise ``ValueError`` for an input they cannot take.
+        """
+        return input_shape
+
+    @property
+    def dtype(self) -> np.dtype[Any] | None:
+        """The dtype of the first parameter, or ``None`` for a layer without any."""
+        params = self.parameters()
+        return params[0].data.dtype if params else None
+
+    def extra_repr(self) -> str:
+        """The arguments shown inside ``repr``, e.g. ``in_features=4, out_features=10``."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = self.named_children()
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        for name, child in children:
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        return "\n".join(lines) + "\n)"

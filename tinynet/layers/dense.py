@@ -1,0 +1,112 @@
+"""Dense (fully connected) layer: ``y = x W^T + b``, written in einsum."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from tinynet._validation import check_float_dtype, check_int
+from tinynet.contract import einsum
+from tinynet.init import Initializer, RngLike, as_generator, get_initializer
+from tinynet.layers.base import Array, Layer
+from tinynet.parameter import Parameter
+
+__all__ = ["Dense"]
+
+
+class Dense(Layer):
+    """Fully connected layer with weight ``(out, in)`` and bias ``(out,)``.
+
+    Shape: ``(B, in) -> (B, out)``.
+
+    Math (B = batch, i = in, o = out), with ``g = dL/dy``::
+
+        y[B,o]  = sum_i x[B,i] W[o,i] + b[o]      FORWARD      "Bi,oi->Bo"
+        dW[o,i] = sum_B g[B,o] x[B,i]             GRAD_WEIGHT  "Bo,Bi->oi"
+        db[o]   = sum_B g[B,o]                    GRAD_BIAS    "Bo->o"
+        dx[B,i] = sum_o g[B,o] W[o,i]             GRAD_INPUT   "Bo,oi->Bi"
+
+    ``init`` names the weight initialiser (default ``"he_normal"``, bias zeros).
+    ``init="uniform"`` is the article's scheme: weight then bias drawn with
+    ``rng.random``, so one Generator shared by the layers reproduces its numbers.
+    """
+
+    FORWARD = "Bi,oi->Bo"
+    GRAD_WEIGHT = "Bo,Bi->oi"
+    GRAD_BIAS = "Bo->o"
+    GRAD_INPUT = "Bo,oi->Bi"
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        init: str | Initializer = "he_normal",
+        rng: RngLike = None,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
+        self.in_features = check_int(in_features, "Dense in_features", minimum=1)
+        self.out_features = check_int(out_features, "Dense out_features", minimum=1)
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"Dense bias must be True or False, got {bias!r}")
+        self.init = init if isinstance(init, str) else getattr(init, "__name__", "custom")
+        initializer = get_initializer(init, "Dense init")
+        dt = check_float_dtype(dtype, "Dense dtype")
+        generator = as_generator(rng, "Dense rng")
+        shape = (self.out_features, self.in_features)
+        fans = (self.in_features, self.out_features)
+        self.weight = Parameter(initializer(generator, shape, *fans, dt), "weight")
+        self.bias: Parameter | None = None
+        if bias:
+            # The article draws the bias from the same scheme; other schemes start it at zero.
+            bias_init = initializer if init == "uniform" else get_initializer("zeros")
+            self.bias = Parameter(bias_init(generator, (self.out_features,), *fans, dt), "bias")
+        self._x: Array | None = None
+
+    def forward(self, x: Array, training: bool = True) -> Array:
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            self._raise_bad_input(x)
+        if x.dtype != self.weight.data.dtype:
+            x = np.asarray(x, dtype=self.weight.data.dtype)
+        self._x = x
+        y = einsum(self.FORWARD, x, self.weight.data)
+        if self.bias is not None:
+            y += self.bias.data
+        return y
+
+    def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
+        if self._x is None:
+            raise RuntimeError("Dense.backward called before forward")
+        self.weight.grad = einsum(self.GRAD_WEIGHT, grad_y, self._x)
+        if self.bias is not None:
+            self.bias.grad = einsum(self.GRAD_BIAS, grad_y)
+        return einsum(self.GRAD_INPUT, grad_y, self.weight.data) if need_input_grad else None
+
+    def output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        if len(input_shape) != 2 or input_shape[1] != self.in_features:
+            raise ValueError(
+                f"{self!r} expects input of shape (batch, {self.in_features}), got {input_shape}"
+            )
+        return (input_shape[0], self.out_features)
+
+    def extra_repr(self) -> str:
+        dtype = "" if self.weight.dtype == np.float64 else f", dtype={self.weight.dtype}"
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}{dtype}")
+
+    def _raise_bad_input(self, x: Any) -> None:
+        shape = getattr(x, "shape", None)
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"{type(self).__name__} expects a numpy array, got {type(x).__name__}")
+        hint = ""
+        if x.ndim == 1 and x.shape[0] == self.in_features:
+            hint = "; for a single sample use x.reshape(1, -1)"
+        elif x.ndim == 2:
+            hint = (f"; the previous layer or the data gives {x.shape[1]} features, "
+                    f"so either change it or use Dense({x.shape[1]}, {self.out_features})")
+        raise ValueError(
+            f"Dense(in_features={self.in_features}, out_features={self.out_features}) expected "
+            f"input of shape (batch, {self.in_features}), but received input with shape {shape}{hint}"
+        )

@@ -1,0 +1,138 @@
+"""Losses: ``forward(logits, target) -> float`` (mean over the batch) and
+``backward() -> dL/dlogits``, each fused with its output activation for a
+stable, cheap gradient.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tinynet.contract import einsum
+
+__all__ = ["Loss", "SoftmaxCrossEntropy"]
+
+Array = NDArray[Any]
+
+
+class Loss:
+    """Base class: ``forward`` validates its inputs, then calls ``compute``.
+
+    Subclasses implement ``compute(logits, target) -> float`` (keeping what
+    ``backward`` needs), ``backward() -> dL/dlogits`` and ``check_target``.
+    The training loop validates the whole target once with ``check_target``
+    and then calls ``compute`` per batch, so validation costs nothing per step.
+    ``task`` tells it which default metric fits: ``"multiclass"``,
+    ``"binary"`` or ``"regression"``.
+    """
+
+    task = "regression"
+
+    def forward(self, logits: Array, target: Array) -> float:
+        """Mean loss of the batch. Shape: logits ``(B, C)``; target as the subclass says."""
+        _check_logits(self, logits)
+        target = np.asarray(target)
+        if target.ndim == 0 or target.shape[0] != logits.shape[0]:
+            raise ValueError(f"{type(self).__name__}: target has shape {target.shape} but logits "
+                             f"have {logits.shape}; both need the same number of rows")
+        self.check_target(target, logits.shape[1])
+        return self.compute(logits, target)
+
+    def compute(self, logits: Array, target: Array) -> float:
+        """``forward`` without validation (the training loop validated already)."""
+        raise NotImplementedError
+
+    def backward(self) -> Array:
+        raise NotImplementedError
+
+    def __call__(self, logits: Array, target: Array) -> float:
+        return self.forward(logits, target)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def check_target(self, target: Array, n_outputs: int, name: str = "target") -> None:
+        """Raise ``ValueError`` if ``target`` cannot be a target for ``n_outputs`` logits."""
+
+
+def _check_logits(loss: Loss, logits: Array) -> None:
+    if not isinstance(logits, np.ndarray) or logits.ndim != 2:
+        shape = getattr(logits, "shape", type(logits).__name__)
+        raise ValueError(f"{type(loss).__name__}: logits must be a 2-D array (batch, classes), "
+                         f"got {shape}")
+
+
+class SoftmaxCrossEntropy(Loss):
+    """Softmax over classes, then categorical cross-entropy, averaged over the batch.
+
+    Shape: logits ``(B, C)``; target integer labels ``(B,)`` in ``[0, C)`` or
+    one-hot ``(B, C)``. Returns a float.
+
+    With ``log p = z - logsumexp(z)`` (stable for any finite logits: the row
+    maximum is subtracted before ``exp``, and ``log`` is never taken of ``p``)::
+
+        L        = -1/B sum_{B,c} t[B,c] log p[B,c]        "Bc,Bc->"
+        dL/dz    = (p - t) / B
+    """
+
+    task = "multiclass"
+    LOSS = "Bc,Bc->"
+
+    def __init__(self) -> None:
+        self._p: Array | None = None
+        self._target: Array | None = None
+
+    def compute(self, logits: Array, target: Array) -> float:
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        sums = exp.sum(axis=1, keepdims=True)
+        log_p = shifted - np.log(sums)
+        self._p = exp / sums
+        self._target = target
+        batch = logits.shape[0]
+        if target.ndim == 1:
+            picked = log_p[np.arange(batch), target.astype(np.intp, copy=False)]
+            return -float(picked.sum()) / batch
+        return -float(einsum(self.LOSS, target.astype(log_p.dtype, copy=False), log_p)) / batch
+
+    def backward(self) -> Array:
+        if self._p is None or self._target is None:
+            raise RuntimeError("SoftmaxCrossEntropy.backward called before forward")
+        p, target = self._p, self._target
+        batch = p.shape[0]
+        if target.ndim == 1:
+            grad = p.copy()
+            grad[np.arange(batch), target.astype(np.intp, copy=False)] -= 1
+        else:
+            grad = p - target.astype(p.dtype, copy=False)
+        grad /= p.dtype.type(batch)
+        return grad
+
+    def check_target(self, target: Array, n_outputs: int, name: str = "target") -> None:
+        """Labels ``(B,)`` must be integers in ``[0, C)``; one-hot ``(B, C)`` rows must hold
+        one 1 and zeros."""
+        if target.ndim == 1:
+            if target.dtype.kind == "f":
+                if not np.isfinite(target).all() or not (target == np.round(target)).all():
+                    raise ValueError(f"SoftmaxCrossEntropy: {name} labels must be integers in "
+                                     f"[0, {n_outputs}), got non-integer values")
+            elif target.dtype.kind not in "iu":
+                raise TypeError(f"SoftmaxCrossEntropy: {name} labels must be integers, "
+                                f"got dtype {target.dtype}")
+            if target.size and (target.min() < 0 or target.max() >= n_outputs):
+                bad = target[(target < 0) | (target >= n_outputs)][0]
+                raise ValueError(f"SoftmaxCrossEntropy: {name} labels must be in [0, {n_outputs}) "
+                                 f"for {n_outputs} logits, got {bad!r} (labels span "
+                                 f"{target.min()}..{target.max()})")
+        elif target.ndim == 2:
+            if target.shape[1] != n_outputs:
+                raise ValueError(f"SoftmaxCrossEntropy: one-hot {name} must have {n_outputs} "
+                                 f"columns like the logits, got shape {target.shape}")
+            if not (((target == 0) | (target == 1)).all() and (target.sum(axis=1) == 1).all()):
+                raise ValueError(f"SoftmaxCrossEntropy: {name} of shape {target.shape} is not "
+                                 f"one-hot (each row must be zeros and a single 1)")
+        else:
+            raise ValueError(f"SoftmaxCrossEntropy: {name} must be labels (B,) or one-hot (B, C), "
+                             f"got shape {target.shape}")

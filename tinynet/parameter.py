@@ -1,0 +1,49 @@
+"""`Parameter`: a trainable array and the gradient that backward writes into it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Parameter"]
+
+
+class Parameter:
+    """A trainable array with its gradient.
+
+    ``data`` is updated in place by optimizers; ``grad`` has the shape and dtype
+    of ``data`` and is *overwritten* (not accumulated) by each ``backward`` of the
+    layer that owns it, so it always holds the gradient of the last batch's mean
+    loss. ``zero_grad()`` exists for code that wants to clear it explicitly.
+    """
+
+    __slots__ = ("data", "grad", "name")
+
+    def __init__(self, data: NDArray[Any], name: str = "") -> None:
+        array = np.asarray(data)
+        if array.dtype.kind != "f":
+            raise TypeError(f"Parameter {name!r}: data must be a float array, got dtype {array.dtype}")
+        self.data: NDArray[Any] = np.ascontiguousarray(array)
+        self.grad: NDArray[Any] = np.zeros_like(self.data)
+        self.name = name
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return int(self.data.size)
+
+    def zero_grad(self) -> None:
+        """Set ``grad`` to zeros in place."""
+        self.grad[...] = 0
+
+    def __repr__(self) -> str:
+        return f"Parameter(name={self.name!r}, shape={self.shape}, dtype={self.dtype})"

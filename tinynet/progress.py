@@ -1,0 +1,159 @@
+"""The training display, as callbacks: a rich live bar in a terminal, plain
+lines elsewhere (CI logs, pipes, files), and a summary table at the end.
+
+Redraws are throttled by time (at most ``REFRESH_SECONDS`` apart), so the
+display costs a time check per batch, whatever the batch rate.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from tinynet.callbacks import Callback, History, Run
+
+__all__ = ["PROGRESS_MODES", "make_display", "get_console", "RichProgress", "EpochLines"]
+
+PROGRESS_MODES = ("auto", "bar", "epoch", "none")
+REFRESH_SECONDS = 0.1
+BATCH_BAR_MIN_STEPS = 50  # show a bar inside the epoch only when epochs are long
+PLAIN_LINES_TARGET = 50  # "auto" outside a terminal prints about this many epoch lines
+
+_console: Console | None = None
+
+
+def get_console() -> Console:
+    """The one Console tinynet prints to (created on first use)."""
+    global _console
+    if _console is None:
+        _console = Console()
+    return _console
+
+
+def make_display(mode: str, console: Console | None = None) -> list[Callback]:
+    """The callbacks that show progress for ``mode`` (``[]`` for ``"none"``)."""
+    if mode == "none":
+        return []
+    console = console or get_console()
+    if mode == "bar" or (mode == "auto" and (console.is_terminal or console.is_jupyter)):
+        return [RichProgress(console)]
+    return [EpochLines(console, every=1 if mode == "epoch" else None)]
+
+
+def format_logs(logs: dict[str, float]) -> str:
+    """``loss 0.123456  accuracy 0.9500`` for a logs dict."""
+    return "  ".join(f"{key} {value:.6f}" if "loss" in key else f"{key} {value:.4f}"
+                     for key, value in logs.items())
+
+
+def summary_table(history: History, seconds: float) -> Table:
+    """A small table: epochs run, final loss and metrics, time."""
+    title = "training interrupted" if history.interrupted else "training finished"
+    table = Table(title=title, show_header=True, header_style="bold")
+    table.add_column("epochs", justify="right")
+    keys = [k for k, v in history.history.items() if v]
+    for key in keys:
+        table.add_column(key, justify="right")
+    table.add_column("time", justify="right")
+    table.add_row(str(len(history)), *[f"{history.history[k][-1]:.4f}" for k in keys],
+                  f"{seconds:.2f}s")
+    return table
+
+
+class RichProgress(Callback):
+    """A live display: epoch bar with elapsed time and ETA, the running epoch
+    loss and the metrics, and a batch bar when epochs have many batches."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._progress: Progress | None = None
+
+    def on_train_begin(self, run: Run) -> None:
+        self.run = run
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+            TextColumn("{task.fields[info]}"),
+            console=self.console, auto_refresh=False, transient=False,
+        )
+        self._progress.start()
+        self._epochs: TaskID = self._progress.add_task("epoch", total=run.epochs, info="")
+        self._batches: TaskID | None = None
+        if run.steps_per_epoch >= BATCH_BAR_MIN_STEPS:
+            self._batches = self._progress.add_task("batch", total=run.steps_per_epoch, info="")
+        self._last_draw = 0.0
+        self._epoch_info = ""
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        self._sum, self._seen = 0.0, 0
+        if self._batches is not None and self._progress is not None:
+            self._progress.reset(self._batches, total=self.run.steps_per_epoch, info="")
+
+    def on_batch_end(self, batch: int, loss: float, size: int) -> None:
+        self._sum += loss * size
+        self._seen += size
+        now = time.perf_counter()
+        if now - self._last_draw >= REFRESH_SECONDS and self._progress is not None:
+            self._last_draw = now
+            running = f"loss (epoch avg) {self._sum / self._seen:.4f}"
+            if self._batches is not None:
+                self._progress.update(self._batches, completed=batch, info=running)
+            else:
+                self._progress.update(self._epochs, info=f"{running}  {self._epoch_info}")
+            self._progress.refresh()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        self._epoch_info = format_logs(logs)
+        if self._progress is None:
+            return
+        self._progress.update(self._epochs, completed=epoch)
+        now = time.perf_counter()
+        if now - self._last_draw >= REFRESH_SECONDS or epoch == self.run.epochs:
+            self._last_draw = now
+            self._progress.update(self._epochs, info=self._epoch_info)
+            self._progress.refresh()
+
+    def on_train_end(self, logs: dict[str, Any]) -> None:
+        if self._progress is None:
+            return
+        self._progress.update(self._epochs, info=self._epoch_info)
+        self._progress.refresh()
+        self._progress.stop()
+        self._progress = None
+        self.console.print(summary_table(logs["history"], logs["seconds"]))
+
+
+class EpochLines(Callback):
+    """One plain line per epoch (or every ``every`` epochs), never a carriage return."""
+
+    def __init__(self, console: Console, every: int | None = 1) -> None:
+        self.console = console
+        self.every = every
+
+    def on_train_begin(self, run: Run) -> None:
+        self.run = run
+        self._every = self.every or max(1, -(-run.epochs // PLAIN_LINES_TARGET))
+        self._width = len(str(run.epochs))
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        if epoch % self._every and epoch not in (1, self.run.epochs):
+            return
+        seconds = time.perf_counter() - self._start
+        self.console.print(f"epoch {epoch:>{self._width}}/{self.run.epochs}  {format_logs(logs)}"
+                           f"  {seconds:.1f}s", markup=False, highlight=False, soft_wrap=True)
+
+    def on_train_end(self, logs: dict[str, Any]) -> None:
+        self.console.print(summary_table(logs["history"], logs["seconds"]))
