@@ -52,7 +52,8 @@ def check_number(
     if too_low or too_high:
         lo = "" if low is None else f"{'>' if low_open else '>='} {low}"
         hi = "" if high is None else f"{'<' if high_open else '<='} {high}"
-        raise ValueError(f"{name} must be a finite number {' and '.join(b for b in (lo, hi) if b)}, got {value!r}")
+        bounds = " and ".join(b for b in (lo, hi) if b)
+        raise ValueError(f"{name} must be a finite number {bounds}, got {value!r}")
     return v
 
 
@@ -81,7 +82,8 @@ def as_float_array(x: Any, name: str, *, ndim: int | None = None, min_ndim: int 
     elif array.dtype not in FLOAT_DTYPES:
         array = array.astype(np.float64)
     if ndim is not None and array.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got an array of shape {array.shape}{_reshape_hint(array, ndim)}")
+        hint = _reshape_hint(array, ndim)
+        raise ValueError(f"{name} must be {ndim}-D, got an array of shape {array.shape}{hint}")
     if array.ndim < min_ndim:
         raise ValueError(f"{name} must be at least {min_ndim}-D, got shape {array.shape}")
     if array.size == 0:

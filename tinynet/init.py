@@ -7,7 +7,7 @@ Each returns a new array of ``shape``. ``"uniform"`` is the article's scheme:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,7 +17,7 @@ from tinynet._validation import check_choice, check_int
 __all__ = ["Initializer", "get_initializer", "INITIALIZERS", "as_generator"]
 
 Initializer = Callable[[np.random.Generator, tuple[int, ...], int, int, np.dtype[Any]], NDArray[Any]]
-RngLike = Union[np.random.Generator, int, None]
+RngLike = np.random.Generator | int | None
 
 
 def as_generator(rng: RngLike, name: str = "rng") -> np.random.Generator:

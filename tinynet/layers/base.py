@@ -15,6 +15,7 @@ The contract:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from typing import Any, Protocol, runtime_checkable
 
@@ -99,6 +100,21 @@ class Layer:
         """The dtype of the first parameter, or ``None`` for a layer without any."""
         params = self.parameters()
         return params[0].data.dtype if params else None
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this layer (for ``tinynet.save``).
+
+        By default each ``__init__`` argument is read back from the attribute of
+        the same name (``rng`` is skipped: weights are saved, not re-drawn).
+        Layers that store an argument differently override this.
+        """
+        config: dict[str, Any] = {}
+        for name in inspect.signature(type(self).__init__).parameters:
+            if name in ("self", "rng") or not hasattr(self, name):
+                continue
+            value = getattr(self, name)
+            config[name] = value.name if isinstance(value, np.dtype) else value
+        return config
 
     def extra_repr(self) -> str:
         """The arguments shown inside ``repr``, e.g. ``in_features=4, out_features=10``."""

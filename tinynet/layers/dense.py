@@ -91,6 +91,11 @@ class Dense(Layer):
             )
         return (input_shape[0], self.out_features)
 
+    def get_config(self) -> dict[str, Any]:
+        return {"in_features": self.in_features, "out_features": self.out_features,
+                "bias": self.bias is not None, "init": self.init,
+                "dtype": self.weight.dtype.name}
+
     def extra_repr(self) -> str:
         dtype = "" if self.weight.dtype == np.float64 else f", dtype={self.weight.dtype}"
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

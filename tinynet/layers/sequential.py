@@ -54,9 +54,13 @@ class Sequential(Layer):
         return x
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
-        grad: Array | None = grad_y
-        for layer in reversed(self.layers[1:]):
-            grad = layer.backward(grad)
+        grad = grad_y
+        for index in range(len(self.layers) - 1, 0, -1):
+            grad_x = self.layers[index].backward(grad)
+            if grad_x is None:
+                raise RuntimeError(f"Sequential layer {index} ({type(self.layers[index]).__name__}) "
+                                   f"returned no input gradient from backward")
+            grad = grad_x
         if not self.layers:
             return grad
         if need_input_grad or not self._first_skips:
@@ -70,6 +74,9 @@ class Sequential(Layer):
         for layer in self.layers:
             input_shape = _output_shape(layer, input_shape)
         return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {"layers": list(self.layers)}
 
     def append(self, layer: LayerLike) -> Sequential:
         """Add a layer at the end (checked like the constructor's); returns self."""
