@@ -54,6 +54,8 @@ class DataLoader:
         if self.x.shape[0] != self.y.shape[0]:
             raise ValueError(f"DataLoader: x and y must have the same number of rows, got x with "
                              f"shape {self.x.shape} and y with shape {self.y.shape}")
+        # Batches are views of these: read-only, so a layer cannot write into the user's data.
+        self.x, self.y = _read_only(self.x), _read_only(self.y)
         n = self.x.shape[0]
         if batch_size is None:
             batch_size = n
@@ -112,6 +114,12 @@ def _batched(a: Array, batch_size: int, n_batches: int) -> Array:
     stride = a.strides[0]
     return as_strided(a, shape=(n_batches, batch_size, *a.shape[1:]),
                       strides=(stride * batch_size, *a.strides), writeable=False)
+
+
+def _read_only(a: Array) -> Array:
+    view = a.view()
+    view.flags.writeable = False
+    return view
 
 
 def _as_target(y: Any, name: str) -> Array:

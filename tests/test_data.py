@@ -1,0 +1,85 @@
+"""DataLoader: strided zero-copy batches, last-batch policies, shuffling."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinynet as tn
+
+
+@settings(max_examples=120, deadline=None)
+@given(n=st.integers(1, 40), batch_size=st.one_of(st.none(), st.integers(1, 45)),
+       last_batch=st.sampled_from(["keep", "drop", "fill"]), shuffle=st.booleans(),
+       seed=st.integers(0, 1000))
+def test_every_row_once_per_epoch(n, batch_size, last_batch, shuffle, seed):
+    x = np.arange(n, dtype=np.float64).reshape(n, 1) * np.ones((1, 3))
+    y = np.arange(n)
+    bs = n if batch_size is None else batch_size
+    if last_batch == "drop" and bs > n:
+        with pytest.raises(ValueError, match="batch_size"):
+            tn.DataLoader(x, y, batch_size=batch_size, last_batch=last_batch)
+        return
+    loader = tn.DataLoader(x, y, batch_size=batch_size, shuffle=shuffle, last_batch=last_batch, rng=seed)
+    for _ in range(2):
+        batches = list(loader)
+        assert len(batches) == len(loader)
+        rows = np.concatenate([xb[:, 0] for xb, _ in batches]).astype(int)
+        labels = np.concatenate([yb for _, yb in batches])
+        np.testing.assert_array_equal(rows, labels)  # x and y stay paired
+        full = (n // bs) * bs
+        if last_batch == "drop":
+            assert len(rows) == full and len(set(rows)) == full
+        elif last_batch == "keep":
+            assert sorted(rows) == list(range(n))
+        else:
+            assert len(rows) == len(batches) * bs
+            assert set(range(n)) <= set(rows)  # every row, plus filler rows from the data
+            assert set(rows) <= set(range(n))
+        assert all(len(xb) <= bs for xb, _ in batches)
+        assert sum(len(xb) for xb, _ in batches) == loader.samples_per_epoch()
+
+
+def test_batches_are_zero_copy_views_without_shuffle():
+    x = np.random.default_rng(0).standard_normal((100, 4))
+    y = np.arange(100)
+    loader = tn.DataLoader(x, y, batch_size=32, last_batch="keep")
+    batches = list(loader)
+    assert [len(b) for b, _ in batches] == [32, 32, 32, 4]
+    for xb, yb in batches:
+        assert np.shares_memory(xb, x) and np.shares_memory(yb, y)
+        assert not xb.flags.writeable
+    np.testing.assert_array_equal(batches[1][0], x[32:64])
+
+
+def test_shuffle_is_a_fresh_permutation_per_epoch_and_reproducible():
+    x, y = np.arange(50.0).reshape(50, 1), np.arange(50)
+    a = tn.DataLoader(x, y, batch_size=10, shuffle=True, rng=7)
+    b = tn.DataLoader(x, y, batch_size=10, shuffle=True, rng=7)
+    epoch1 = np.concatenate([yb for _, yb in a])
+    epoch2 = np.concatenate([yb for _, yb in a])
+    assert not np.array_equal(epoch1, epoch2)
+    np.testing.assert_array_equal(epoch1, np.concatenate([yb for _, yb in b]))
+
+
+def test_full_batch_and_sgd():
+    x, y = np.ones((10, 2)), np.zeros(10, dtype=int)
+    assert len(tn.DataLoader(x, y, batch_size=None)) == 1
+    assert len(tn.DataLoader(x, y, batch_size=1)) == 10
+    assert len(tn.DataLoader(x, y, batch_size=3, last_batch="drop")) == 3
+    assert len(tn.DataLoader(x, y, batch_size=3, last_batch="fill")) == 4
+
+
+def test_dtype_and_integer_inputs():
+    loader = tn.DataLoader(np.ones((4, 2), dtype=int), np.zeros(4, dtype=int), dtype=np.float32)
+    xb, yb = next(iter(loader))
+    assert xb.dtype == np.float32 and yb.dtype.kind == "i"
+    assert tn.DataLoader(np.ones((4, 2), dtype=int), np.zeros(4)).x.dtype == np.float64
+
+
+def test_one_hot():
+    np.testing.assert_array_equal(tn.one_hot(np.array([0, 2, 1]), 3),
+                                  [[1, 0, 0], [0, 0, 1], [0, 1, 0]])
+    assert tn.one_hot(np.array([1]), 2, np.float32).dtype == np.float32
+    with pytest.raises(ValueError, match=r"\[0, 2\)"):
+        tn.one_hot(np.array([0, 2]), 2)
