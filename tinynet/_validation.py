@@ -50,8 +50,8 @@ def check_number(
     too_low = low is not None and (v <= low if low_open else v < low)
     too_high = high is not None and (v >= high if high_open else v > high)
     if too_low or too_high:
-        lo = "" if low is None else f"{'>' if low_open else '>='} {low}"
-        hi = "" if high is None else f"{'<' if high_open else '<='} {high}"
+        lo = "" if low is None else f"{'>' if low_open else '>='} {low:g}"
+        hi = "" if high is None else f"{'<' if high_open else '<='} {high:g}"
         bounds = " and ".join(b for b in (lo, hi) if b)
         raise ValueError(f"{name} must be a finite number {bounds}, got {value!r}")
     return v

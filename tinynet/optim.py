@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from tinynet._validation import check_number
 from tinynet.parameter import Parameter
 
-__all__ = ["Optimizer", "SGD"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
 
 
 class Optimizer:
@@ -29,7 +29,7 @@ class Optimizer:
             if not isinstance(p, Parameter):
                 raise TypeError(f"{type(self).__name__}: params[{index}] must be a "
                                 f"tinynet.Parameter, got {type(p).__name__}")
-        self.lr = check_number(lr, "lr", low=0.0, low_open=True)
+        self.lr = check_number(lr, "lr", low=0, low_open=True)
         self.state: list[dict[str, NDArray[Any]]] = [{} for _ in self.params]
         self.steps = 0
 
@@ -65,9 +65,9 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        self.momentum = check_number(momentum, "momentum", low=0.0)
-        self.dampening = check_number(dampening, "dampening", low=0.0, high=1.0)
-        self.weight_decay = check_number(weight_decay, "weight_decay", low=0.0)
+        self.momentum = check_number(momentum, "momentum", low=0)
+        self.dampening = check_number(dampening, "dampening", low=0, high=1)
+        self.weight_decay = check_number(weight_decay, "weight_decay", low=0)
         if nesterov and (self.momentum == 0 or self.dampening != 0):
             raise ValueError("nesterov=True requires momentum > 0 and dampening = 0, "
                              f"got momentum={momentum}, dampening={dampening}")
@@ -95,3 +95,93 @@ class SGD(Optimizer):
                         ("dampening", self.dampening), ("weight_decay", self.weight_decay))
                         if v) + (", nesterov=True" if self.nesterov else "")
         return f"SGD(lr={self.lr}{extra})"
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015) with PyTorch's update rule and argument names.
+
+    Per parameter, at step ``t`` (counting from 1), with ``g = grad``::
+
+        g  = g + weight_decay * w                 (L2 penalty, only if weight_decay)
+        m  = beta1 * m + (1 - beta1) * g          state["exp_avg"]
+        v  = beta2 * v + (1 - beta2) * g**2       state["exp_avg_sq"]
+        m_hat = m / (1 - beta1**t);  v_hat = v / (1 - beta2**t)
+        w  = w - lr * m_hat / (sqrt(v_hat) + eps)
+
+    ``m`` and ``v`` start at zero and have the parameter's shape and dtype.
+    """
+
+    decoupled_weight_decay = False
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        self.betas = _check_betas(betas)
+        self.eps = check_number(eps, "eps", low=0, low_open=True)
+        self.weight_decay = check_number(weight_decay, "weight_decay", low=0)
+
+    def step(self) -> None:
+        self.steps += 1
+        beta1, beta2 = self.betas
+        correction1 = 1 - beta1 ** self.steps
+        correction2 = 1 - beta2 ** self.steps
+        for p, state in zip(self.params, self.state):
+            dtype = p.data.dtype.type
+            if not state:
+                state["exp_avg"] = np.zeros_like(p.data)
+                state["exp_avg_sq"] = np.zeros_like(p.data)
+            m, v = state["exp_avg"], state["exp_avg_sq"]
+            g = p.grad
+            if self.weight_decay and self.decoupled_weight_decay:
+                p.data *= dtype(1 - self.lr * self.weight_decay)
+            elif self.weight_decay:
+                g = g + dtype(self.weight_decay) * p.data
+            m *= dtype(beta1)
+            m += dtype(1 - beta1) * g
+            v *= dtype(beta2)
+            v += dtype(1 - beta2) * (g * g)
+            m_hat = m / dtype(correction1)
+            v_hat = v / dtype(correction2)
+            p.data -= dtype(self.lr) * m_hat / (np.sqrt(v_hat) + dtype(self.eps))
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(lr={self.lr}, betas={self.betas}, eps={self.eps}, "
+                f"weight_decay={self.weight_decay})")
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019), as PyTorch's AdamW.
+
+    The decay shrinks the weights directly instead of entering the gradient,
+    so it is not rescaled by ``sqrt(v_hat)``; per step::
+
+        w = w * (1 - lr * weight_decay)
+        ...then Adam's update with g = grad (no L2 term)
+
+    Default ``weight_decay=0.01`` (PyTorch's).
+    """
+
+    decoupled_weight_decay = True
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+
+def _check_betas(betas: Any) -> tuple[float, float]:
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise TypeError(f"betas must be a pair (beta1, beta2) such as (0.9, 0.999), got {betas!r}")
+    return (check_number(betas[0], "betas[0]", low=0, high=1, high_open=True),
+            check_number(betas[1], "betas[1]", low=0, high=1, high_open=True))

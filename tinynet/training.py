@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 from numpy.typing import NDArray
 
 from tinynet._validation import as_float_array, check_choice, check_int
@@ -109,7 +110,9 @@ def fit(
         cb.on_train_begin(run)
     final_logs: dict[str, Any] = {}
     try:
-        with _deferred_interrupt() as interrupt:
+        # Overflow shows up as a non-finite loss, which raises TrainingDiverged with advice;
+        # numpy's RuntimeWarnings on the way there would only bury that message.
+        with _deferred_interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
             for epoch in range(1, epochs + 1):
                 for cb in listeners:
                     cb.on_epoch_begin(epoch)
