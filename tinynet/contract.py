@@ -22,7 +22,6 @@ rounding, in the operands' dtype (no float64 temporaries for float32 input).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from math import prod
 from typing import Any
 
@@ -81,7 +80,14 @@ def einsum(spec: str, *operands: Array) -> Array:
     The result may be a non-contiguous view when the output order is not the
     one BLAS produced (a transpose is free; a copy is not).
     """
-    key = (spec, *[(a.shape, a.dtype.char) for a in operands])
+    # This runs several times per training step: the key is built without a loop.
+    if len(operands) == 2:
+        a, b = operands
+        key: tuple[Any, ...] = (spec, a.shape, b.shape, a.dtype, b.dtype)
+    elif len(operands) == 1:
+        key = (spec, operands[0].shape, operands[0].dtype)
+    else:
+        key = (spec, *[(op.shape, op.dtype) for op in operands])
     runner = _CACHE.get(key)
     if runner is None:
         runner = _plan(spec, operands)
@@ -140,15 +146,20 @@ def _plan_fallback(spec: str, operands: tuple[Array, ...]) -> _Runner:
 
 
 def _plan_reduce(term: str, out: str, sizes: dict[str, int], dtype: np.dtype[Any]) -> _Runner:
-    """Sum axes away as ``x(kept, summed) @ ones(summed)``."""
+    """Sum axes away as a matrix-vector product with a ones vector."""
     kept = [c for c in term if c in out]
     summed = [c for c in term if c not in out]
-    order = [term.index(c) for c in kept + summed]
     n_kept = prod(sizes[c] for c in kept)
     n_summed = prod(sizes[c] for c in summed)
     ones = np.ones(n_summed, dtype=dtype)
     kept_shape = tuple(sizes[c] for c in kept)
     final = _permutation(kept, out)
+    if term == "".join(summed + kept) and final is None:  # e.g. "Bo->o": ones(B) @ x(B, o)
+        if len(summed) == 1 and len(kept) == 1:
+            return lambda x: np.matmul(ones, x)
+        flat = (n_summed, n_kept)
+        return lambda x: np.matmul(ones, x.reshape(flat)).reshape(kept_shape)
+    order = [term.index(c) for c in kept + summed]
 
     def run(x: Array) -> Array:
         y = np.matmul(x.transpose(order).reshape(n_kept, n_summed), ones).reshape(kept_shape)
@@ -157,18 +168,31 @@ def _plan_reduce(term: str, out: str, sizes: dict[str, int], dtype: np.dtype[Any
     return run
 
 
-@dataclass(frozen=True)
-class _Side:
-    """How one operand of a pair is brought to matmul's (batch, rows, cols) form."""
+def _transpose(a: Array) -> Array:
+    return a.T
 
-    summed: tuple[int, ...]  # axes only this operand has and the output drops
-    order: tuple[int, ...]  # transpose after summing
-    shape: tuple[int, ...]  # reshape to 2-D (or 3-D with a batch axis)
 
-    def prepare(self, a: Array) -> Array:
-        if self.summed:
-            a = a.sum(axis=self.summed)
-        return a.transpose(self.order).reshape(self.shape)
+def _unchanged(a: Array) -> Array:
+    return a
+
+
+def _preparer(term: str, kept: str, layout: list[str], shape: tuple[int, ...],
+              operand_shape: tuple[int, ...]) -> Callable[[Array], Array]:
+    """How one operand of a pair becomes matmul's ``(rows, cols)`` (or batched) form:
+    sum its private axes, transpose, reshape. The common cases skip what is not needed."""
+    summed = tuple(i for i, c in enumerate(term) if c not in kept)
+    order = tuple(kept.index(c) for c in layout)
+    if not summed and order == tuple(range(len(order))) and shape == operand_shape:
+        return _unchanged
+    if not summed and order == (1, 0) and shape == operand_shape[::-1]:
+        return _transpose
+
+    def prepare(a: Array) -> Array:
+        if summed:
+            a = a.sum(axis=summed)
+        return a.transpose(order).reshape(shape)
+
+    return prepare
 
 
 def _plan_pair(
@@ -191,22 +215,21 @@ def _plan_pair(
     n = {name: prod(sizes[c] for c in group) for name, group in
          (("batch", batch), ("a", free_a), ("b", free_b), ("k", contracted))}
     lead = (n["batch"],) if batch else ()
-    left = _side(ta, a_kept, batch + free_a + contracted, lead + (n["a"], n["k"]))
-    right = _side(tb, b_kept, batch + contracted + free_b, lead + (n["k"], n["b"]))
+    shape_a, shape_b = (lead + (n["a"], n["k"]), lead + (n["k"], n["b"]))
+    left = _preparer(ta, a_kept, batch + free_a + contracted, shape_a, operands[0].shape)
+    right = _preparer(tb, b_kept, batch + contracted + free_b, shape_b, operands[1].shape)
     result_letters = batch + free_a + free_b
     result_shape = tuple(sizes[c] for c in result_letters)
     final = _permutation(result_letters, out)
+    matmul = np.matmul
+    if final is None and result_shape == lead + (n["a"], n["b"]):
+        return lambda a, b: matmul(left(a), right(b))
 
     def run(a: Array, b: Array) -> Array:
-        y = np.matmul(left.prepare(a), right.prepare(b)).reshape(result_shape)
+        y = matmul(left(a), right(b)).reshape(result_shape)
         return y if final is None else y.transpose(final)
 
     return run
-
-
-def _side(term: str, kept: str, layout: list[str], shape: tuple[int, ...]) -> _Side:
-    summed = tuple(i for i, c in enumerate(term) if c not in kept)
-    return _Side(summed, tuple(kept.index(c) for c in layout), shape)
 
 
 def _permutation(have: list[str], want: str) -> tuple[int, ...] | None:

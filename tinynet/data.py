@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 from numpy.typing import DTypeLike, NDArray
 
 from tinynet._validation import as_float_array, check_choice, check_float_dtype, check_int
@@ -93,9 +92,9 @@ class DataLoader:
             order = self.rng.permutation(self.n_samples)
             x, y = x[order], y[order]
         full, rest = divmod(self.n_samples, self.batch_size)
-        xb, yb = _batched(x, self.batch_size, full), _batched(y, self.batch_size, full)
-        for i in range(full):
-            yield xb[i], yb[i]
+        size = self.batch_size
+        for start in range(0, full * size, size):  # basic slices: strided views, no copy
+            yield x[start:start + size], y[start:start + size]
         if rest and self.last_batch == "keep":
             yield x[full * self.batch_size:], y[full * self.batch_size:]
         elif rest and self.last_batch == "fill":
@@ -107,13 +106,6 @@ class DataLoader:
     def __repr__(self) -> str:
         return (f"DataLoader(n_samples={self.n_samples}, batch_size={self.batch_size}, "
                 f"shuffle={self.shuffle}, last_batch={self.last_batch!r}, batches={len(self)})")
-
-
-def _batched(a: Array, batch_size: int, n_batches: int) -> Array:
-    """A read-only ``(n_batches, batch_size, ...)`` strided view of ``a``'s first rows."""
-    stride = a.strides[0]
-    return as_strided(a, shape=(n_batches, batch_size, *a.shape[1:]),
-                      strides=(stride * batch_size, *a.strides), writeable=False)
 
 
 def _read_only(a: Array) -> Array:
