@@ -9,11 +9,17 @@ from tinynet.contract import einsum
 from tinynet.data import DataLoader, one_hot
 from tinynet.gradcheck import gradcheck, gradcheck_details
 from tinynet.layers import (
+    Add,
+    Concat,
     Dense,
+    Einsum,
+    Graph,
     Identity,
     Layer,
     LeakyReLU,
+    Parallel,
     ReLU,
+    Residual,
     Sequential,
     Sigmoid,
     Softmax,
@@ -31,4 +37,5 @@ __all__ = [
     "gradcheck_details", "Dense", "Identity", "Layer", "LeakyReLU", "ReLU", "Sequential",
     "Sigmoid", "Softmax", "Tanh", "Loss", "SoftmaxCrossEntropy", "SGD", "Optimizer",
     "Parameter", "TrainingDiverged", "evaluate", "fit", "__version__",
+    "Einsum", "Residual", "Parallel", "Graph", "Add", "Concat",
 ]

@@ -1,0 +1,237 @@
+"""Branching blocks: `Residual`, `Parallel`, and the merge layers `Add` and `Concat`.
+
+A *merge layer* takes a list of arrays and returns one; its backward takes
+the output gradient and returns the list of input gradients. They join
+branches inside `Parallel` and feed nodes with several inputs in `Graph`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tinynet._validation import check_choice, check_int
+from tinynet.layers.base import Array, Layer, LayerLike
+from tinynet.layers.sequential import accepts_need_input_grad, check_layer
+
+__all__ = ["Merge", "Add", "Concat", "Residual", "Parallel", "run_backward"]
+
+Shape = tuple[int | None, ...]
+
+
+def run_backward(layer: LayerLike, grad_y: Array, need_input_grad: bool, accepts: bool) -> Array | None:
+    """``layer.backward(grad_y)``, skipping the input gradient when it is not needed
+    and the layer can skip it (``accepts``: its backward takes ``need_input_grad``)."""
+    if need_input_grad or not accepts:
+        grad_x = layer.backward(grad_y)
+        if grad_x is None and need_input_grad:
+            raise RuntimeError(f"{type(layer).__name__}.backward returned no input gradient")
+        return grad_x
+    return layer.backward(grad_y, need_input_grad=False)  # type: ignore[call-arg]
+
+
+class Merge(Layer):
+    """Base of layers that join several arrays: ``forward([x1, x2, ...]) -> y``
+    and ``backward(g) -> [dx1, dx2, ...]``. They have no parameters.
+
+    Subclasses implement ``combine(xs)``, ``split(grad_y)`` and ``combined_shape(shapes)``.
+    """
+
+    # A merge layer takes a list, not one array: the signatures differ from Layer's on purpose.
+    def forward(self, xs: Sequence[Array], training: bool = True) -> Array:  # type: ignore[override]
+        if not isinstance(xs, (list, tuple)) or not xs:
+            raise TypeError(f"{type(self).__name__} joins a non-empty list of arrays, got "
+                            f"{type(xs).__name__}; use it in tn.Graph or tn.Parallel")
+        return self.combine(list(xs))
+
+    def backward(self, grad_y: Array, need_input_grad: bool = True) -> list[Array]:  # type: ignore[override]
+        return self.split(grad_y)
+
+    def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:  # type: ignore[override]
+        return self.combined_shape([tuple(s) for s in input_shapes])
+
+    def combine(self, xs: list[Array]) -> Array:
+        """The joined array (keeping what ``split`` needs)."""
+        raise NotImplementedError
+
+    def split(self, grad_y: Array) -> list[Array]:
+        """The gradient for each input of the last ``combine``."""
+        raise NotImplementedError
+
+    def combined_shape(self, shapes: list[Shape]) -> Shape:
+        """The output shape for these input shapes (``None`` for unknown sizes)."""
+        raise NotImplementedError
+
+
+class Add(Merge):
+    """Elementwise sum of arrays of one shape.
+
+    Shape: ``[(B, ...), (B, ...), ...] -> (B, ...)``; each ``dx_k = g``.
+    """
+
+    _count = 0
+
+    def combine(self, xs: list[Array]) -> Array:
+        first = xs[0].shape
+        if any(x.shape != first for x in xs):
+            raise ValueError(f"Add needs inputs of one shape, got {[x.shape for x in xs]}")
+        self._count = len(xs)
+        total = xs[0] + xs[1] if len(xs) > 1 else xs[0].copy()
+        for x in xs[2:]:
+            total += x
+        return total
+
+    def split(self, grad_y: Array) -> list[Array]:
+        if not self._count:
+            raise RuntimeError("Add.backward called before forward")
+        return [grad_y] * self._count
+
+    def combined_shape(self, shapes: list[Shape]) -> Shape:
+        if any(s != shapes[0] for s in shapes):
+            raise ValueError(f"Add needs inputs of one shape, got {shapes}")
+        return shapes[0]
+
+
+class Concat(Merge):
+    """Concatenation along ``axis`` (default the last; never the batch axis 0).
+
+    Shape: ``[(B, n1), (B, n2), ...] -> (B, n1 + n2 + ...)``; backward splits
+    ``g`` back into pieces of the input widths.
+    """
+
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = check_int(axis, "Concat axis")
+        if self.axis == 0:
+            raise ValueError("Concat axis must not be 0, the batch axis; use -1 for features")
+        self._splits: list[int] | None = None
+
+    def _axis(self, ndim: int) -> int:
+        axis = self.axis + ndim if self.axis < 0 else self.axis
+        if not 0 < axis < ndim:
+            raise ValueError(f"Concat(axis={self.axis}) does not fit {ndim}-D inputs "
+                             f"(axis 0 is the batch axis)")
+        return axis
+
+    def combine(self, xs: list[Array]) -> Array:
+        axis = self._axis(xs[0].ndim)
+        self._splits = list(np.cumsum([x.shape[axis] for x in xs[:-1]]))
+        try:
+            return np.concatenate(xs, axis=axis)
+        except ValueError as err:
+            raise ValueError(f"Concat(axis={self.axis}) cannot join shapes "
+                             f"{[x.shape for x in xs]}: {err}") from None
+
+    def split(self, grad_y: Array) -> list[Array]:
+        if self._splits is None:
+            raise RuntimeError("Concat.backward called before forward")
+        return np.split(grad_y, self._splits, axis=self._axis(grad_y.ndim))
+
+    def combined_shape(self, shapes: list[Shape]) -> Shape:
+        axis = self._axis(len(shapes[0]))
+        rest = [s[:axis] + s[axis + 1:] for s in shapes]
+        if any(len(s) != len(shapes[0]) or r != rest[0] for s, r in zip(shapes, rest)):
+            raise ValueError(f"Concat(axis={self.axis}) cannot join shapes {shapes}")
+        sizes = [s[axis] for s in shapes]
+        width = None if any(n is None for n in sizes) else sum(n for n in sizes if n is not None)
+        return shapes[0][:axis] + (width,) + shapes[0][axis + 1:]
+
+    def extra_repr(self) -> str:
+        return "" if self.axis == -1 else f"axis={self.axis}"
+
+
+class Residual(Layer):
+    """``y = x + block(x)``: a skip connection around ``block``.
+
+    Shape: ``(B, ...) -> (B, ...)``; ``block`` must keep the shape.
+    Backward: ``dx = g + block.backward(g)`` (the identity path passes ``g`` through).
+    """
+
+    def __init__(self, block: LayerLike) -> None:
+        check_layer(block, "Residual block")
+        self.block = block
+        self._accepts = accepts_need_input_grad(block)
+
+    def forward(self, x: Array, training: bool = True) -> Array:
+        y = self.block.forward(x, training)
+        if y.shape != x.shape:
+            raise ValueError(f"Residual: the block maps shape {x.shape} to {y.shape}, but "
+                             f"y = x + block(x) needs the block to keep the shape")
+        return x + y
+
+    def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
+        grad_block = run_backward(self.block, grad_y, need_input_grad, self._accepts)
+        if not need_input_grad:
+            return None
+        assert grad_block is not None
+        return grad_y + grad_block
+
+    def named_children(self) -> list[tuple[str, LayerLike]]:
+        return [("block", self.block)]
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        method = getattr(self.block, "output_shape", None)
+        shape = method(input_shape) if callable(method) else input_shape
+        if tuple(shape) != tuple(input_shape):
+            raise ValueError(f"Residual: the block maps shape {input_shape} to {shape}, but "
+                             f"y = x + block(x) needs the block to keep the shape")
+        return tuple(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"block": self.block}
+
+
+class Parallel(Layer):
+    """Every branch on the same input, joined by ``join``.
+
+    Shape: ``"concat"``: ``(B, in) -> (B, out_1 + out_2 + ...)`` (along the last
+    axis); ``"sum"``: ``(B, in) -> (B, out)`` with every branch giving ``(B, out)``.
+    Backward: each branch gets its slice of ``g`` (concat) or all of ``g`` (sum),
+    and ``dx`` is the sum of the branches' input gradients.
+    """
+
+    JOINS = ("concat", "sum")
+
+    def __init__(self, *branches: LayerLike, join: str = "concat") -> None:
+        if len(branches) == 1 and isinstance(branches[0], (list, tuple)):
+            branches = tuple(branches[0])
+        if not branches:
+            raise ValueError("Parallel needs at least one branch")
+        for index, branch in enumerate(branches):
+            check_layer(branch, f"Parallel branch {index}")
+        self.branches: list[LayerLike] = list(branches)
+        self.join = check_choice(join, "Parallel join", self.JOINS)
+        self._merge: Merge = Concat(-1) if join == "concat" else Add()
+        self._accepts = [accepts_need_input_grad(b) for b in self.branches]
+
+    def forward(self, x: Array, training: bool = True) -> Array:
+        return self._merge.combine([branch.forward(x, training) for branch in self.branches])
+
+    def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
+        grads = self._merge.split(grad_y)
+        grad_x: Array | None = None
+        for branch, grad, accepts in zip(self.branches, grads, self._accepts):
+            g = run_backward(branch, grad, need_input_grad, accepts)
+            if need_input_grad and g is not None:
+                grad_x = g if grad_x is None else grad_x + g
+        return grad_x
+
+    def named_children(self) -> list[tuple[str, LayerLike]]:
+        return [(str(i), branch) for i, branch in enumerate(self.branches)]
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        shapes = []
+        for branch in self.branches:
+            method = getattr(branch, "output_shape", None)
+            shapes.append(tuple(method(input_shape)) if callable(method) else tuple(input_shape))
+        try:
+            return self._merge.combined_shape(shapes)
+        except ValueError as err:
+            raise ValueError(f"Parallel(join={self.join!r}): {err}") from None
+
+    def get_config(self) -> dict[str, Any]:
+        return {"branches": list(self.branches), "join": self.join}
+
+    def extra_repr(self) -> str:
+        return f"join={self.join!r}"
