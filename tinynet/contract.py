@@ -71,14 +71,16 @@ def parse_spec(spec: str, n_operands: int) -> tuple[list[str], str]:
     return inputs, out
 
 
-def einsum(spec: str, *operands: Array) -> Array:
+def einsum(spec: str, *operands: Array, out: Array | None = None) -> Array:
     """Evaluate an einsum spec like ``np.einsum``, planned once and run as BLAS.
 
     Shape: as the spec says, e.g. ``einsum("Bi,oi->Bo", x, W)`` maps
     ``(B, in)`` and ``(out, in)`` to ``(B, out)``.
 
-    The result may be a non-contiguous view when the output order is not the
-    one BLAS produced (a transpose is free; a copy is not).
+    ``out``: an array of the result's shape to write into (BLAS writes there
+    directly when it can), e.g. a parameter's ``.grad``: no allocation per step.
+    Without it, the result may be a non-contiguous view when the output order
+    is not the one BLAS produced (a transpose is free; a copy is not).
     """
     # This runs several times per training step: the key is built without a loop.
     if len(operands) == 2:
@@ -94,7 +96,7 @@ def einsum(spec: str, *operands: Array) -> Array:
         if len(_CACHE) >= _CACHE_LIMIT:
             _CACHE.clear()
         _CACHE[key] = runner
-    return runner(*operands)
+    return runner(*operands, out)
 
 
 def clear_cache() -> None:
@@ -140,9 +142,9 @@ def _index_sizes(spec: str, inputs: list[str], operands: tuple[Array, ...]) -> d
 
 def _plan_fallback(spec: str, operands: tuple[Array, ...]) -> _Runner:
     if len(operands) <= 1:
-        return lambda *ops: np.einsum(spec, *ops)
+        return lambda x, out: np.einsum(spec, x, out=out)
     path = np.einsum_path(spec, *operands, optimize="greedy")[0]
-    return lambda *ops: np.einsum(spec, *ops, optimize=path)
+    return lambda *ops: np.einsum(spec, *ops[:-1], out=ops[-1], optimize=path)
 
 
 def _plan_reduce(term: str, out: str, sizes: dict[str, int], dtype: np.dtype[Any]) -> _Runner:
@@ -156,14 +158,14 @@ def _plan_reduce(term: str, out: str, sizes: dict[str, int], dtype: np.dtype[Any
     final = _permutation(kept, out)
     if term == "".join(summed + kept) and final is None:  # e.g. "Bo->o": ones(B) @ x(B, o)
         if len(summed) == 1 and len(kept) == 1:
-            return lambda x: np.matmul(ones, x)
+            return lambda x, out: np.matmul(ones, x, out=out)
         flat = (n_summed, n_kept)
-        return lambda x: np.matmul(ones, x.reshape(flat)).reshape(kept_shape)
+        return lambda x, out: _into(out, np.matmul(ones, x.reshape(flat)).reshape(kept_shape))
     order = [term.index(c) for c in kept + summed]
 
-    def run(x: Array) -> Array:
+    def run(x: Array, out: Array | None) -> Array:
         y = np.matmul(x.transpose(order).reshape(n_kept, n_summed), ones).reshape(kept_shape)
-        return y if final is None else y.transpose(final)
+        return _into(out, y if final is None else y.transpose(final))
 
     return run
 
@@ -210,7 +212,7 @@ def _plan_pair(
     # that the matmul result is already in output order whenever possible.
     if free_a and free_b and out.index(free_b[0]) < out.index(free_a[0]):
         swapped = _plan_pair(tb, ta, out, sizes, operands[::-1])
-        return lambda a, b: swapped(b, a)
+        return lambda a, b, result: swapped(b, a, result)
 
     n = {name: prod(sizes[c] for c in group) for name, group in
          (("batch", batch), ("a", free_a), ("b", free_b), ("k", contracted))}
@@ -223,13 +225,20 @@ def _plan_pair(
     final = _permutation(result_letters, out)
     matmul = np.matmul
     if final is None and result_shape == lead + (n["a"], n["b"]):
-        return lambda a, b: matmul(left(a), right(b))
+        return lambda a, b, out: matmul(left(a), right(b), out=out)
 
-    def run(a: Array, b: Array) -> Array:
+    def run(a: Array, b: Array, out: Array | None) -> Array:
         y = matmul(left(a), right(b)).reshape(result_shape)
-        return y if final is None else y.transpose(final)
+        return _into(out, y if final is None else y.transpose(final))
 
     return run
+
+
+def _into(out: Array | None, y: Array) -> Array:
+    if out is None:
+        return y
+    np.copyto(out, y)
+    return out
 
 
 def _permutation(have: list[str], want: str) -> tuple[int, ...] | None:

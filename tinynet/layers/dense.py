@@ -79,9 +79,10 @@ class Dense(Layer):
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
         if self._x is None:
             raise RuntimeError("Dense.backward called before forward")
-        self.weight.grad = einsum(self.GRAD_WEIGHT, grad_y, self._x)
+        # Written into the existing .grad buffers: no allocation per step.
+        einsum(self.GRAD_WEIGHT, grad_y, self._x, out=self.weight.grad)
         if self.bias is not None:
-            self.bias.grad = einsum(self.GRAD_BIAS, grad_y)
+            einsum(self.GRAD_BIAS, grad_y, out=self.bias.grad)
         return einsum(self.GRAD_INPUT, grad_y, self.weight.data) if need_input_grad else None
 
     def output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
