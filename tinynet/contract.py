@@ -156,6 +156,8 @@ def _plan_reduce(term: str, out: str, sizes: dict[str, int], dtype: np.dtype[Any
     ones = np.ones(n_summed, dtype=dtype)
     kept_shape = tuple(sizes[c] for c in kept)
     final = _permutation(kept, out)
+    if term == "".join(kept + summed) and final is None and len(kept) == len(summed) == 1:
+        return lambda x, out: np.matmul(x, ones, out=out)  # e.g. "Bc->B": x(B, c) @ ones(c)
     if term == "".join(summed + kept) and final is None:  # e.g. "Bo->o": ones(B) @ x(B, o)
         if len(summed) == 1 and len(kept) == 1:
             return lambda x, out: np.matmul(ones, x, out=out)
@@ -176,6 +178,15 @@ def _transpose(a: Array) -> Array:
 
 def _unchanged(a: Array) -> Array:
     return a
+
+
+# The Dense-style specs need nothing but optional transposes: one call, no indirection.
+_PLAIN_MATMULS: dict[tuple[Callable[[Array], Array], Callable[[Array], Array]], _Runner] = {
+    (_unchanged, _unchanged): lambda a, b, out: np.matmul(a, b, out=out),
+    (_unchanged, _transpose): lambda a, b, out: np.matmul(a, b.T, out=out),
+    (_transpose, _unchanged): lambda a, b, out: np.matmul(a.T, b, out=out),
+    (_transpose, _transpose): lambda a, b, out: np.matmul(a.T, b.T, out=out),
+}
 
 
 def _preparer(term: str, kept: str, layout: list[str], shape: tuple[int, ...],
@@ -225,7 +236,8 @@ def _plan_pair(
     final = _permutation(result_letters, out)
     matmul = np.matmul
     if final is None and result_shape == lead + (n["a"], n["b"]):
-        return lambda a, b, out: matmul(left(a), right(b), out=out)
+        plain = _PLAIN_MATMULS.get((left, right))
+        return plain or (lambda a, b, out: matmul(left(a), right(b), out=out))
 
     def run(a: Array, b: Array, out: Array | None) -> Array:
         y = matmul(left(a), right(b)).reshape(result_shape)
