@@ -74,20 +74,21 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
 
     def step(self) -> None:
+        # Python floats are "weak" scalars in numpy: lr * g stays float32 for float32 g.
+        lr, momentum, decay = self.lr, self.momentum, self.weight_decay
         for p, state in zip(self.params, self.state):
-            dtype = p.data.dtype.type
             g = p.grad
-            if self.weight_decay:
-                g = g + dtype(self.weight_decay) * p.data
-            if self.momentum:
+            if decay:
+                g = g + decay * p.data
+            if momentum:
                 buf = state.get("momentum_buffer")
                 if buf is None:
-                    buf = state["momentum_buffer"] = np.array(g, dtype=p.data.dtype, copy=True)
+                    buf = state["momentum_buffer"] = g.copy()
                 else:
-                    buf *= dtype(self.momentum)
-                    buf += dtype(1 - self.dampening) * g
-                g = g + dtype(self.momentum) * buf if self.nesterov else buf
-            p.data -= dtype(self.lr) * g
+                    buf *= momentum
+                    buf += (1 - self.dampening) * g
+                g = g + momentum * buf if self.nesterov else buf
+            p.data -= lr * g
         self.steps += 1
 
     def __repr__(self) -> str:
