@@ -8,6 +8,7 @@ from tinynet.callbacks import Callback, History, Run
 from tinynet.contract import einsum
 from tinynet.data import DataLoader, one_hot
 from tinynet.gradcheck import gradcheck, gradcheck_details
+from tinynet.io import load, save
 from tinynet.layers import (
     Add,
     Concat,
@@ -28,6 +29,7 @@ from tinynet.layers import (
 from tinynet.losses import Loss, SoftmaxCrossEntropy
 from tinynet.optim import SGD, Optimizer
 from tinynet.parameter import Parameter
+from tinynet.plot import plot_history
 from tinynet.training import TrainingDiverged, evaluate, fit
 
 __version__ = "0.1.0"
@@ -37,5 +39,6 @@ __all__ = [
     "gradcheck_details", "Dense", "Identity", "Layer", "LeakyReLU", "ReLU", "Sequential",
     "Sigmoid", "Softmax", "Tanh", "Loss", "SoftmaxCrossEntropy", "SGD", "Optimizer",
     "Parameter", "TrainingDiverged", "evaluate", "fit", "__version__",
+    "save", "load", "plot_history",
     "Einsum", "Residual", "Parallel", "Graph", "Add", "Concat",
 ]
