@@ -94,42 +94,48 @@ class RichProgress(Callback):
         if run.steps_per_epoch >= BATCH_BAR_MIN_STEPS:
             self._batches = self._progress.add_task("batch", total=run.steps_per_epoch, info="")
         self._last_draw = 0.0
-        self._epoch_info = ""
+        self._done = 0
+        self._logs: dict[str, float] = {}
 
     def on_epoch_begin(self, epoch: int) -> None:
         self._sum, self._seen = 0.0, 0
-        if self._batches is not None and self._progress is not None:
-            self._progress.reset(self._batches, total=self.run.steps_per_epoch, info="")
+        self._new_epoch = True
 
     def on_batch_end(self, batch: int, loss: float, size: int) -> None:
         self._sum += loss * size
         self._seen += size
-        now = time.perf_counter()
-        if now - self._last_draw >= REFRESH_SECONDS and self._progress is not None:
-            self._last_draw = now
-            running = f"loss (epoch avg) {self._sum / self._seen:.4f}"
-            if self._batches is not None:
-                self._progress.update(self._batches, completed=batch, info=running)
-            else:
-                self._progress.update(self._epochs, info=f"{running}  {self._epoch_info}")
-            self._progress.refresh()
+        if time.perf_counter() - self._last_draw >= REFRESH_SECONDS:
+            self._draw(batch)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        self._epoch_info = format_logs(logs)
-        if self._progress is None:
+        self._done, self._logs = epoch, logs
+        if time.perf_counter() - self._last_draw >= REFRESH_SECONDS or epoch == self.run.epochs:
+            self._draw(None)
+
+    def _draw(self, batch: int | None) -> None:
+        """Push the latest numbers into the bars and redraw (formatting happens only here)."""
+        progress = self._progress
+        if progress is None:
             return
-        self._progress.update(self._epochs, completed=epoch)
-        now = time.perf_counter()
-        if now - self._last_draw >= REFRESH_SECONDS or epoch == self.run.epochs:
-            self._last_draw = now
-            self._progress.update(self._epochs, info=self._epoch_info)
-            self._progress.refresh()
+        self._last_draw = time.perf_counter()
+        progress.update(self._epochs, completed=self._done, info=format_logs(self._logs))
+        if self._batches is not None and batch is not None:
+            running = f"loss (epoch avg) {self._sum / self._seen:.4f}"
+            if self._new_epoch:  # reset restarts the bar's clock, and redraws by itself
+                self._new_epoch = False
+                progress.reset(self._batches, total=self.run.steps_per_epoch, completed=batch,
+                               info=running)
+                return
+            progress.update(self._batches, completed=batch, info=running)
+        progress.refresh()
 
     def on_train_end(self, logs: dict[str, Any]) -> None:
         if self._progress is None:
             return
-        self._progress.update(self._epochs, info=self._epoch_info)
-        self._progress.refresh()
+        if self._batches is not None:  # the finished epoch bar says it all
+            self._progress.remove_task(self._batches)
+            self._batches = None
+        self._draw(None)
         self._progress.stop()
         self._progress = None
         self.console.print(summary_table(logs["history"], logs["seconds"]))
