@@ -1,0 +1,153 @@
+"""docs/benchmarks.md, generated from one run's `Results` (never edited by hand)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from report import (
+    MB,
+    RECOMMENDED,
+    SUMMARY_COLUMNS,
+    Results,
+    contender_rows,
+    machine,
+    must_show,
+    summary_rows,
+)
+
+METHOD = """\
+- **One process, interleaved.** Each workload's data is made once. Every contender first runs a
+  short untimed warm-up (a few steps). Then, in each round, every contender builds a fresh model
+  (untimed) and trains it once through the whole workload (timed); the order of the contenders
+  rotates from round to round. The tables give the median over the rounds and the min–max.
+- **What is timed.** Only the training call: `tn.fit(...)`, the hand-written loop, or
+  `MLPClassifier.fit` (which initialises its weights and validates `x` inside `fit`, so that is in
+  its time). Data generation, `tn.DataLoader(...)` and model construction are not timed.
+- **Same work for everyone.** The same rows in the same batches, in order, no shuffling. Every
+  contender computes the loss of each batch; none computes accuracy (tinynet runs with
+  `metrics=[]`, `progress="none"`).
+- **tinynet**: public API only: `tn.DataLoader(x, y, batch_size, last_batch, dtype)`,
+  `tn.Sequential` of `tn.Dense(dtype=...)` / `tn.LeakyReLU(0.01)`, `tn.SoftmaxCrossEntropy`,
+  `tn.SGD`, `tn.fit`. Integer labels.
+- **numpy einsum loop**: the article's training loop (ARTICLE.md) generalised to any number of
+  layers: plain `np.einsum` specs, `np.where` leaky ReLU, softmax, one-hot cross-entropy,
+  SGD after every batch. **numpy matmul loop**: the same loop with every `np.einsum` written as `@`.
+- **GEMM floor**: only the matrix products a step needs (forward `x @ W.T` per layer, `dW` per
+  layer, `dX` for all but the first layer: 8 for 784-256-256-10), into preallocated arrays with
+  `np.matmul(..., out=)`. No bias, activation, softmax or update.
+- **scikit-learn**: `MLPClassifier(solver="sgd", momentum=0, nesterovs_momentum=False, alpha=0,
+  learning_rate_init=lr, batch_size, max_iter=epochs, tol=0, n_iter_no_change=epochs+1,
+  shuffle=False, early_stopping=False)`. It has no leaky ReLU, so it runs **`activation="relu"`**.
+  It keeps a smaller last batch, so it is given exactly the rows the others use
+  (the iris run's 96 rows). The run checks that it did all epochs.
+- **PyTorch** (CPU, when installed): the same net (`nn.Linear` / `nn.LeakyReLU(0.01)`),
+  `nn.CrossEntropyLoss` on integer labels, `torch.optim.SGD`, zero-copy slices of the same arrays,
+  `loss.item()` each step, `torch.set_num_threads(cores)`. It runs in a worker process of its own
+  that rebuilds the same data from the same seed: two BLAS libraries in one process (numpy's
+  OpenBLAS, torch's MKL and OpenMP pool) can spin on the same cores, and importing torch
+  would change what the numpy contenders measure. The parent is idle while the worker trains.
+  The section "Two BLAS libraries in one process" measures what sharing a process does.
+- **Data**: the article's iris run uses the real data (`tinynet.datasets.article_iris`, 100
+  training rows, batch 32, last batch dropped = 3 steps per epoch, the article's uniform init
+  from `default_rng(42)`). The MLP workloads use **synthetic data**: uniform [0, 1) features and
+  uniform random integer labels (the arithmetic of a step does not depend on the values),
+  He-normal init, lr 0.01, a smaller last batch kept (469 steps per epoch at batch 128).
+"""
+
+MEMORY = """\
+Measured in a fresh process running one float32 epoch of the mlp-f32 workload through
+`tn.fit` (batch 128). **tracemalloc** is started before the data is made, so its peak is the
+whole working set of the run: the data set itself, the model, the optimizer and every temporary
+of the training loop (numpy reports each array buffer to tracemalloc). It does not see memory
+that BLAS allocates for itself; the **ru_maxrss delta** (the process's resident high-water mark
+after the epoch minus before the data, with BLAS already started) does, but it also counts
+memory the allocator keeps after `free`. The verdict uses tracemalloc; 1 MB = 10^6 bytes.
+"""
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _kernel_rows(kernel: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for label, probe in kernel.items():
+        arch = ", ".join(str(p.get("architecture")) for p in probe["threadpools"]
+                         if p["internal_api"] == "openblas") or "?"
+        ms = probe["ms_per_step"]
+        rows.append([label, arch, *[f"{ms[k]:.3f}" for k in ("GEMM floor", "numpy matmul loop",
+                                                              "tinynet")]])
+    return rows
+
+
+def _contention(probe: dict[str, Any], res: Results) -> str:
+    names = list(probe["after_ms"])
+    rows = [[n, f"{probe['before_ms'][n]:.3f}" if n in probe["before_ms"] else "—",
+             f"{probe['after_ms'][n]:.3f}"] for n in names]
+    worker = res.median("mlp-f32", "PyTorch")
+    steps = next((w.steps for w in res.works if w.name == "mlp-f32"), None)
+    if worker is not None and steps:
+        rows.append(["PyTorch (its own worker process: the mlp-f32 table)", "—",
+                     f"{1e3 * worker / steps:.3f}"])
+    pools = ", ".join(f"{p['internal_api']} (threads={p['num_threads']})" for p in probe["threadpools"])
+    return (f"One fresh process times {probe['steps']} float32 MLP steps (batch 128) of the numpy "
+            "contenders, then imports torch and times them again, interleaved with torch "
+            f"training in the same process. threadpoolctl then sees: {pools} (torch's MKL is "
+            "linked statically and not listed).\n\n"
+            + table(["contender", "ms/step before torch", "ms/step with torch in the process"],
+                    rows))
+
+
+def render(res: Results) -> str:
+    parts = [
+        "# Benchmarks",
+        "Generated by `benchmarks/run.py`; do not edit by hand. Regenerate with (from the "
+        "repository root, PyTorch installed in the dev venv):",
+        f"```bash\n{RECOMMENDED}\n```",
+        f"This file was produced by `{res.command}` (mode {res.mode}, {res.rounds} rounds, "
+        f"whole run {res.wall:.0f} s). The recommended command unsets the machine's "
+        "`OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE` for itself only; see \"OpenBLAS kernel\" "
+        "below for why.",
+        "## Summary: tinynet's median time ÷ each contender's",
+        "Below 1: tinynet is faster. Each row is one workload; details below.",
+        table(["workload", *[f"÷ {c}" for c in SUMMARY_COLUMNS]], summary_rows(res)),
+        "## Must show (issue 3)",
+        table(["item", "measured", "verdict"], must_show(res)),
+        "## Times per workload",
+        "`÷ tinynet`: this contender's median ÷ tinynet's (above 1: tinynet is faster).",
+    ]
+    for work in res.works:
+        if work.name in res.times:
+            parts.append(f"### {work.name}: {work.title}\n\n{work.describe()}.\n\n"
+                         + table(["contender", "median s", "min–max s", "µs/step", "÷ tinynet"],
+                                 contender_rows(res, work)))
+    mem = res.probes.get("memory")
+    if mem:
+        bound = mem["data"] + 3 * mem["params"] + 50 * MB
+        parts += ["## Peak memory (float32 MLP epoch)", MEMORY, table(["quantity", "MB"], [
+            ["data set (x float32 + y int64)", f"{mem['data'] / MB:.1f}"],
+            ["parameters (float32)", f"{mem['params'] / MB:.2f}"],
+            ["bound: data + 3x parameters + 50 MB", f"{bound / MB:.1f}"],
+            ["peak, tracemalloc (whole run, data included): the verdict",
+             f"{mem['peak_tracemalloc'] / MB:.1f}"],
+            ["peak while making the data, loader and model", f"{mem['peak_setup'] / MB:.1f}"],
+            ["peak during `fit` (data included)", f"{mem['peak_fit'] / MB:.1f}"],
+            ["ru_maxrss delta (cross-check)", f"{mem['rss_delta'] / MB:.1f}"],
+        ])]
+    kernel = res.probes.get("kernel")
+    if kernel:
+        parts += ["## OpenBLAS kernel: with and without the machine's OPENBLAS_* variables",
+                  "This machine sets `OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE` (older OpenBLAS "
+                  "builds need them on this CPU). They force an older kernel on the current "
+                  "numpy. Each row is a fresh process timing float32 MLP steps (batch 128) under "
+                  "that environment; the kernel is what threadpoolctl reports there. The main "
+                  "tables were measured under the environment listed under Machine.",
+                  table(["environment", "OpenBLAS kernel", "floor ms/step", "matmul loop ms/step",
+                         "tinynet ms/step"], _kernel_rows(kernel))]
+    if res.probes.get("contention"):
+        parts += ["## Two BLAS libraries in one process", _contention(res.probes["contention"], res)]
+    parts += ["## Machine", table(["", ""], [[k, v] for k, v in machine(res)]),
+              "## Method", METHOD]
+    return "\n\n".join(parts) + "\n"

@@ -1,0 +1,168 @@
+"""tinynet's benchmark suite (issue 3): tinynet against hand-written numpy loops, the
+GEMM-only floor, scikit-learn's MLPClassifier and PyTorch CPU, plus peak memory.
+
+Run from the repository root (see docs/benchmarks.md for why the OPENBLAS_* unset)::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/run.py
+
+Options: ``--rounds N`` (default 5), ``--quick`` (3 rounds, shorter epochs), ``--smoke``
+(tiny sizes, for the tests), ``--only NAME`` (repeatable: a workload, or one of the probes
+``memory``, ``kernel``, ``contention``), ``--no-torch``, ``--no-write``, ``--output PATH``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+from collections.abc import Callable
+
+from contenders import NUMPY_CONTENDERS, Runner
+from page import render
+from probes import run_probe, threadpools
+from report import ORDER, Results, contender_rows, must_show, summary_rows
+from rich.console import Console
+from rich.table import Table
+from torch_worker import TorchWorker, torch_available
+from workloads import Array, Workload, make_data, workloads
+
+PROBES = ("memory", "kernel", "contention")
+WARM_UP_STEPS = 10
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_OUTPUT = os.path.join(ROOT, "docs", "benchmarks.md")
+MACHINE_OPENBLAS = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "512"}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="3 rounds, 15,000-row epochs, 500 iris epochs")
+    size.add_argument("--smoke", action="store_true", help="tiny sizes, 2 rounds (for the tests)")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds per workload (default 5)")
+    parser.add_argument("--only", action="append", default=None, metavar="WORKLOAD",
+                        help="run only this workload or probe (repeatable)")
+    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    parser.add_argument("--no-write", action="store_true", help="do not write the Markdown page")
+    parser.add_argument("--output", default=None,
+                        help="Markdown page to write (default: docs/benchmarks.md; --smoke writes "
+                             "none unless given)")
+    args = parser.parse_args(argv)
+    args.mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+    if args.rounds is None:
+        args.rounds = {"full": 5, "quick": 3, "smoke": 2}[args.mode]
+    if args.rounds < 1:
+        parser.error(f"--rounds must be >= 1, got {args.rounds}")
+    names = [w.name for w in workloads(args.mode)] + list(PROBES)
+    for name in args.only or []:
+        if name not in names:
+            parser.error(f"--only {name!r}: choose from {', '.join(names)}")
+    return args
+
+
+def command_line(argv: list[str]) -> str:
+    """The command as run, with the OPENBLAS_* unset written out when they were absent."""
+    python = os.path.relpath(sys.executable, ROOT) if sys.executable.startswith(ROOT) else "python"
+    unset = "" if any(k in os.environ for k in MACHINE_OPENBLAS) else \
+        "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
+    return unset + shlex.join([python, "benchmarks/run.py", *argv])
+
+
+def time_workload(work: Workload, mode: str, rounds: int, worker: TorchWorker | None,
+                  console: Console) -> dict[str, list[float]]:
+    """Warm every contender up, then ``rounds`` rounds, round-robin, order rotating."""
+    x, y = make_data(work)
+    prepares: dict[str, Callable[[Workload, Array, Array], Runner]] = dict(NUMPY_CONTENDERS)
+    if worker is not None:
+        def prepare_torch(w: Workload, xa: Array, ya: Array) -> Runner:
+            steps = None if w == work else w.steps_per_epoch
+            return lambda: worker.time(work, mode, steps)
+        prepares["PyTorch"] = prepare_torch
+    names = [n for n in ORDER if n in prepares]
+    warm = work.truncated(WARM_UP_STEPS)
+    for name in names:
+        prepares[name](warm, x, y)()
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            times[name].append(prepares[name](work, x, y)())
+        console.log(f"{work.name}: round {r + 1}/{rounds} done")
+    return times
+
+
+def run_probes(args: argparse.Namespace, res: Results, wanted: set[str], console: Console) -> None:
+    if "memory" in wanted:
+        res.probes["memory"] = run_probe("memory", args.mode)
+        console.log("memory probe done")
+    if "kernel" in wanted:
+        unset = {k: v for k, v in os.environ.items() if k not in MACHINE_OPENBLAS}
+        machine_env = {**MACHINE_OPENBLAS, **{k: os.environ[k] for k in MACHINE_OPENBLAS
+                                              if k in os.environ}}
+        label = " ".join(f"{k}={v}" for k, v in machine_env.items())
+        res.probes["kernel"] = {
+            f"{label} (the machine's)": run_probe("kernel", args.mode, {**unset, **machine_env}),
+            "both unset": run_probe("kernel", args.mode, unset),
+        }
+        console.log("OpenBLAS kernel probe done")
+    if "contention" in wanted and res.torch_info is not None:
+        res.probes["contention"] = run_probe("contention", args.mode)
+        console.log("two-BLAS contention probe done")
+
+
+def print_results(res: Results, console: Console) -> None:
+    def rich_table(title: str, header: list[str], rows: list[list[str]]) -> None:
+        t = Table(title=title, title_justify="left")
+        for index, column in enumerate(header):
+            t.add_column(column, justify="left" if index == 0 else "right")
+        for row in rows:
+            t.add_row(*row)
+        console.print(t)
+
+    for work in res.works:
+        if work.name in res.times:
+            rich_table(f"{work.name}: {work.describe()}",
+                       ["contender", "median s", "min–max s", "µs/step", "÷ tinynet"],
+                       contender_rows(res, work))
+    rich_table("tinynet's median ÷ each contender's (below 1: tinynet is faster)",
+               ["workload", "÷ floor", "÷ einsum loop", "÷ matmul loop", "÷ PyTorch", "÷ sklearn"],
+               summary_rows(res))
+    rich_table("Must show (issue 3)", ["item", "measured", "verdict"], must_show(res))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    console = Console()
+    started = time.perf_counter()
+    res = Results(args.mode, args.rounds, command_line(argv))
+    wanted = set(args.only or [w.name for w in workloads(args.mode)] + list(PROBES))
+    res.works = [w for w in workloads(args.mode) if w.name in wanted]
+    worker = None
+    if torch_available() and not args.no_torch:
+        worker = TorchWorker()
+        res.torch_info = worker.info
+    else:
+        console.log("PyTorch left out (not installed or --no-torch)")
+    try:
+        for work in res.works:
+            console.log(f"{work.name}: {work.describe()}")
+            res.times[work.name] = time_workload(work, args.mode, args.rounds, worker, console)
+    finally:
+        if worker is not None:
+            worker.close()
+    run_probes(args, res, wanted, console)
+    res.threadpools = threadpools()
+    res.wall = time.perf_counter() - started
+    print_results(res, console)
+    output = args.output or (None if args.mode == "smoke" else DEFAULT_OUTPUT)
+    if output and not args.no_write:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(render(res))
+        console.log(f"wrote {output} (whole run {res.wall:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
