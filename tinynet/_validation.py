@@ -85,7 +85,8 @@ def as_float_array(x: Any, name: str, *, ndim: int | None = None, min_ndim: int 
         hint = _reshape_hint(array, ndim)
         raise ValueError(f"{name} must be {ndim}-D, got an array of shape {array.shape}{hint}")
     if array.ndim < min_ndim:
-        raise ValueError(f"{name} must be at least {min_ndim}-D, got shape {array.shape}")
+        hint = _reshape_hint(array, 2) if min_ndim == 2 else ""
+        raise ValueError(f"{name} must be at least {min_ndim}-D, got shape {array.shape}{hint}")
     if array.size == 0:
         raise ValueError(f"{name} is empty (shape {array.shape}); it needs at least one row")
     check_finite(array, name)

@@ -46,7 +46,7 @@ class DataLoader:
         rng: RngLike = None,
         dtype: DTypeLike | None = None,
     ) -> None:
-        self.x = as_float_array(x, "DataLoader x")
+        self.x = as_float_array(x, "DataLoader x", min_ndim=2)
         if dtype is not None:
             self.x = self.x.astype(check_float_dtype(dtype, "DataLoader dtype"), copy=False)
         self.y = _as_target(y, "DataLoader y")

@@ -66,12 +66,12 @@ class Dense(Layer):
         self._x: Array | None = None
 
     def forward(self, x: Array, training: bool = True) -> Array:
-        if x.ndim != 2 or x.shape[1] != self.in_features:
-            self._raise_bad_input(x)
-        if x.dtype != self.weight.data.dtype:
-            x = np.asarray(x, dtype=self.weight.data.dtype)
+        w = self.weight.data
+        if type(x) is not np.ndarray or x.ndim != 2 or x.shape[1] != self.in_features \
+                or x.dtype != w.dtype:
+            x = self._checked_input(x)
         self._x = x
-        y = einsum(self.FORWARD, x, self.weight.data)
+        y = einsum(self.FORWARD, x, w)
         if self.bias is not None:
             y += self.bias.data
         return y
@@ -102,17 +102,23 @@ class Dense(Layer):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}{dtype}")
 
-    def _raise_bad_input(self, x: Any) -> None:
-        shape = getattr(x, "shape", None)
+    def _checked_input(self, x: Any) -> Array:
+        """The slow path of ``forward``: convert, cast to the weight's dtype, or explain."""
+        name = f"Dense(in_features={self.in_features}, out_features={self.out_features})"
         if not isinstance(x, np.ndarray):
-            raise TypeError(f"{type(self).__name__} expects a numpy array, got {type(x).__name__}")
-        hint = ""
-        if x.ndim == 1 and x.shape[0] == self.in_features:
-            hint = "; for a single sample use x.reshape(1, -1)"
-        elif x.ndim == 2:
-            hint = (f"; the previous layer or the data gives {x.shape[1]} features, "
-                    f"so either change it or use Dense({x.shape[1]}, {self.out_features})")
-        raise ValueError(
-            f"Dense(in_features={self.in_features}, out_features={self.out_features}) expected "
-            f"input of shape (batch, {self.in_features}), but received input with shape {shape}{hint}"
-        )
+            try:
+                x = np.asarray(x)
+            except (TypeError, ValueError) as err:
+                raise TypeError(f"{name} expects an array of numbers, got {type(x).__name__}") from err
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"{name} expects numbers, got an array of dtype {x.dtype}")
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            hint = ""
+            if x.ndim == 1 and x.shape[0] == self.in_features:
+                hint = "; for a single sample use x.reshape(1, -1)"
+            elif x.ndim == 2:
+                hint = (f"; the previous layer or the data gives {x.shape[1]} features, so "
+                        f"either change it or use Dense({x.shape[1]}, {self.out_features})")
+            raise ValueError(f"{name} expected input of shape (batch, {self.in_features}), "
+                             f"but received input with shape {x.shape}{hint}")
+        return x.astype(self.weight.data.dtype, copy=False)

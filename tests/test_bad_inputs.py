@@ -1,0 +1,169 @@
+"""The bad-input table (docs/reliability.md): every mistake raises ValueError/TypeError whose
+message names the argument or layer and what came, never a numpy-internal message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+import tinynet as tn
+
+NUMPY_INTERNALS = ("operands could not be broadcast", "einstein sum subscripts",
+                   "index out of bounds", "is out of bounds for axis", "setting an array element",
+                   "unsupported operand", "object has no attribute")
+
+X = np.random.default_rng(0).standard_normal((12, 4))
+Y = np.arange(12) % 3
+
+
+def model() -> tn.Sequential:
+    return tn.Sequential(tn.Dense(4, 6, rng=0), tn.ReLU(), tn.Dense(6, 3, rng=1))
+
+
+def fit(**kwargs: object) -> None:
+    m = kwargs.pop("model", None) or model()
+    params = m.parameters() if hasattr(m, "parameters") else model().parameters()
+    args = {"loss": tn.SoftmaxCrossEntropy(), "optimizer": tn.SGD(params, lr=0.1),
+            "loader": tn.DataLoader(X, Y, batch_size=4), "epochs": 1, "progress": "none"}
+    args.update(kwargs)
+    tn.fit(m, args.pop("loss"), args.pop("optimizer"), args.pop("loader"), args.pop("epochs"),
+           **args)  # type: ignore[arg-type]
+
+
+def with_nan(a: np.ndarray, where: tuple[int, ...] = (2, 1)) -> np.ndarray:
+    a = a.astype(float).copy()
+    a[where] = np.nan
+    return a
+
+
+CASES: dict[str, tuple[Callable[[], object], type[Exception], list[str]]] = {
+    # layers
+    "dense wrong feature count": (lambda: tn.Dense(4, 2).forward(np.ones((8, 5))), ValueError,
+                                  ["Dense(in_features=4", "(batch, 4)", "(8, 5)"]),
+    "dense 1-D input": (lambda: tn.Dense(4, 2).forward(np.ones(4)), ValueError,
+                        ["(4,)", "reshape(1, -1)"]),
+    "dense 3-D input": (lambda: tn.Dense(4, 2).forward(np.ones((2, 3, 4))), ValueError,
+                        ["(batch, 4)", "(2, 3, 4)"]),
+    "dense string input": (lambda: tn.Dense(2, 2).forward(np.array([["a", "b"]])), TypeError,
+                           ["Dense", "dtype <U1"]),
+    "dense list input works": (lambda: tn.Dense(2, 2).forward([[1, 2]]).shape, None, []),
+    "dense zero features": (lambda: tn.Dense(0, 3), ValueError, ["in_features", ">= 1", "0"]),
+    "dense float features": (lambda: tn.Dense(4.5, 3), TypeError, ["in_features", "integer", "4.5"]),
+    "dense unknown init": (lambda: tn.Dense(4, 3, init="glorot"), ValueError,
+                           ["init", "'he_normal'", "did you mean"]),
+    "dense integer dtype": (lambda: tn.Dense(4, 3, dtype=np.int32), TypeError,
+                            ["dtype", "float32 or float64", "int32"]),
+    "leaky relu negative alpha": (lambda: tn.LeakyReLU(-0.1), ValueError, ["alpha", ">= 0", "-0.1"]),
+    "leaky relu nan alpha": (lambda: tn.LeakyReLU(float("nan")), ValueError, ["alpha", "finite"]),
+    "sequential non-layer": (lambda: tn.Sequential(tn.Dense(4, 3), "relu"), TypeError,
+                             ["layer 1", "str"]),
+    "sequential layer class": (lambda: tn.Sequential(tn.Dense(4, 3), tn.ReLU), TypeError,
+                               ["class ReLU", "ReLU(...)"]),
+    "sequential sizes do not chain": (lambda: tn.Sequential(tn.Dense(4, 8), tn.ReLU(), tn.Dense(6, 2)),
+                                      ValueError, ["layer 2", "(batch, 6)", "(None, 8)"]),
+    # losses
+    "labels too large": (lambda: tn.SoftmaxCrossEntropy().forward(np.zeros((3, 3)), np.array([0, 1, 3])),
+                         ValueError, ["[0, 3)", "3"]),
+    "labels negative": (lambda: tn.SoftmaxCrossEntropy().forward(np.zeros((3, 3)), np.array([0, -1, 2])),
+                        ValueError, ["[0, 3)", "-1"]),
+    "labels non-integer floats": (lambda: tn.SoftmaxCrossEntropy().forward(np.zeros((2, 3)),
+                                                                           np.array([0.5, 1.0])),
+                                  ValueError, ["integers", "non-integer"]),
+    "labels strings": (lambda: tn.SoftmaxCrossEntropy().forward(np.zeros((2, 3)), np.array(["a", "b"])),
+                       TypeError, ["integers", "dtype"]),
+    "one-hot wrong width": (lambda: tn.SoftmaxCrossEntropy().forward(np.zeros((2, 3)), np.eye(2)),
+                            ValueError, ["one-hot", "3 columns", "(2, 2)"]),
+    "one-hot not one-hot": (lambda: tn.SoftmaxCrossEntropy().forward(np.zeros((2, 2)),
+                                                                     np.array([[1.0, 1.0], [0, 1]])),
+                            ValueError, ["not one-hot", "(2, 2)"]),
+    "target rows mismatch": (lambda: tn.SoftmaxCrossEntropy().forward(np.zeros((4, 3)), np.array([0, 1])),
+                             ValueError, ["(2,)", "(4, 3)", "rows"]),
+    "logits 1-D": (lambda: tn.SoftmaxCrossEntropy().forward(np.zeros(3), np.array([0, 1, 2])),
+                   ValueError, ["logits", "(3,)"]),
+    # data
+    "x and y lengths differ": (lambda: tn.DataLoader(np.ones((10, 4)), np.zeros(9)), ValueError,
+                               ["same number of rows", "(10, 4)", "(9,)"]),
+    "empty data": (lambda: tn.DataLoader(np.ones((0, 4)), np.zeros(0)), ValueError,
+                   ["DataLoader x", "empty", "(0, 4)"]),
+    "nan in x": (lambda: tn.DataLoader(with_nan(X), Y), ValueError, ["DataLoader x", "NaN", "(2, 1)"]),
+    "inf in y": (lambda: tn.DataLoader(X, np.where(Y == 1, np.inf, Y)), ValueError,
+                 ["DataLoader y", "NaN or inf"]),
+    "non-numeric x": (lambda: tn.DataLoader(np.array([["a", "b"]] * 3), np.zeros(3)), TypeError,
+                      ["DataLoader x", "numbers", "<U1"]),
+    "ragged x": (lambda: tn.DataLoader([[1, 2], [3]], [0, 1]), TypeError, ["DataLoader x", "array-like"]),
+    "1-D x": (lambda: tn.DataLoader(np.ones(5), np.zeros(5)), ValueError,
+              ["DataLoader x", "(5,)", "reshape(-1, 1)"]),
+    "string labels": (lambda: tn.DataLoader(X, np.array(["a"] * 12)), TypeError,
+                      ["DataLoader y", "LabelEncoder"]),
+    "batch_size zero": (lambda: tn.DataLoader(X, Y, batch_size=0), ValueError,
+                        ["batch_size", ">= 1", "got 0"]),
+    "batch_size negative": (lambda: tn.DataLoader(X, Y, batch_size=-3), ValueError, ["batch_size", "-3"]),
+    "batch_size float": (lambda: tn.DataLoader(X, Y, batch_size=2.5), TypeError,
+                         ["batch_size", "integer", "2.5"]),
+    "batch_size bool": (lambda: tn.DataLoader(X, Y, batch_size=True), TypeError, ["batch_size", "True"]),
+    "unknown last_batch": (lambda: tn.DataLoader(X, Y, last_batch="pad"), ValueError,
+                           ["last_batch", "'keep'", "'pad'"]),
+    "drop with no full batch": (lambda: tn.DataLoader(X, Y, batch_size=20, last_batch="drop"),
+                                ValueError, ["batch_size=20", "12 rows", "no batch"]),
+    "bad rng": (lambda: tn.DataLoader(X, Y, shuffle=True, rng="seed"), TypeError, ["rng", "integer"]),
+    "one_hot out of range": (lambda: tn.one_hot(np.array([0, 5]), 3), ValueError, ["[0, 3)", "5"]),
+    # optimizers
+    "lr negative": (lambda: tn.SGD(model().parameters(), lr=-0.1), ValueError,
+                    ["lr must be a finite number > 0, got -0.1"]),
+    "lr nan": (lambda: tn.SGD(model().parameters(), lr=float("nan")), ValueError, ["lr", "finite", "nan"]),
+    "lr string": (lambda: tn.SGD(model().parameters(), lr="0.1"), ValueError, ["lr", "'0.1'"]),
+    "momentum negative": (lambda: tn.SGD(model().parameters(), lr=0.1, momentum=-0.5), ValueError,
+                          ["momentum", ">= 0", "-0.5"]),
+    "nesterov without momentum": (lambda: tn.SGD(model().parameters(), lr=0.1, nesterov=True),
+                                  ValueError, ["nesterov", "momentum > 0"]),
+    "empty params": (lambda: tn.SGD([], lr=0.1), ValueError, ["params is empty", "model.parameters()"]),
+    "params not Parameters": (lambda: tn.SGD([np.ones(3)], lr=0.1), TypeError,
+                              ["params[0]", "Parameter", "ndarray"]),
+    # training
+    "epochs negative": (lambda: fit(epochs=-1), ValueError, ["epochs", ">= 0", "-1"]),
+    "epochs float": (lambda: fit(epochs=2.0), TypeError, ["epochs", "integer"]),
+    "unknown progress": (lambda: fit(progress="bars"), ValueError, ["progress", "did you mean 'bar'"]),
+    "loader is a tuple": (lambda: fit(loader=(X, Y)), TypeError, ["loader", "DataLoader", "tuple"]),
+    "model not a layer": (lambda: fit(model=object()), TypeError, ["model", "layer"]),
+    "loss not a loss": (lambda: fit(loss="cross_entropy"), TypeError, ["loss", "SoftmaxCrossEntropy"]),
+    "optimizer missing": (lambda: fit(optimizer=None), TypeError, ["optimizer", "step()"]),
+    "callback not a callback": (lambda: fit(callbacks=[print]), TypeError, ["callbacks[0]", "Callback"]),
+    "fit feature mismatch": (lambda: fit(loader=tn.DataLoader(np.ones((8, 5)), np.zeros(8, int))),
+                             ValueError, ["(batch, 4)", "(1, 5)"]),
+    "fit labels out of range": (lambda: fit(loader=tn.DataLoader(X, Y + 1)), ValueError,
+                                ["y labels", "[0, 3)", "3"]),
+    "validation rows mismatch": (lambda: fit(validation_data=(X, Y[:5])), ValueError,
+                                 ["validation_data", "12 rows", "5"]),
+    "validation wrong features": (lambda: fit(validation_data=(X[:, :3], Y)), ValueError,
+                                  ["validation_data x", "(4,)", "(3,)"]),
+    "validation not a pair": (lambda: fit(validation_data=X), TypeError, ["validation_data", "pair"]),
+    "unknown metric": (lambda: fit(metrics=["acc"]), ValueError, ["metrics", "'accuracy'"]),
+    "unknown on_interrupt": (lambda: fit(on_interrupt="ignore"), ValueError, ["on_interrupt", "'stop'"]),
+    "evaluate length mismatch": (lambda: tn.evaluate(model(), tn.SoftmaxCrossEntropy(), X, Y[:3]),
+                                 ValueError, ["same number of rows", "(12, 4)", "(3,)"]),
+    # tools
+    "gradcheck loss without target": (lambda: tn.gradcheck(tn.SoftmaxCrossEntropy(), np.ones((2, 3))),
+                                      ValueError, ["target"]),
+    "einsum operand count": (lambda: tn.einsum("ab,bc->ac", np.ones((2, 2))), ValueError,
+                             ["'ab,bc->ac'", "2 operand", "1 were given"]),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input(name: str) -> None:
+    call, error, words = CASES[name]
+    if error is None:
+        call()
+        return
+    with pytest.raises(error) as caught:
+        call()
+    text = str(caught.value)
+    assert not any(internal in text for internal in NUMPY_INTERNALS), text
+    for word in words:
+        assert word in text, f"{word!r} not in {text!r}"
+
+
+def test_the_table_is_big_enough() -> None:
+    assert sum(error is not None for _, error, _ in CASES.values()) >= 40
