@@ -7,6 +7,7 @@ speed by :mod:`tinynet.contract`.
 from tinynet.callbacks import Callback, History, Run
 from tinynet.contract import einsum
 from tinynet.data import DataLoader, one_hot
+from tinynet.early_stopping import EarlyStopping
 from tinynet.gradcheck import gradcheck, gradcheck_details
 from tinynet.io import load, save
 from tinynet.layers import (
@@ -26,9 +27,13 @@ from tinynet.layers import (
     Softmax,
     Tanh,
 )
-from tinynet.losses import Loss, SoftmaxCrossEntropy
-from tinynet.optim import SGD, Optimizer
+from tinynet.layers.batchnorm import BatchNorm
+from tinynet.layers.dropout import Dropout
+from tinynet.losses import Loss, MeanSquaredError, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
+from tinynet.optim import SGD, Adam, AdamW, Optimizer
 from tinynet.parameter import Parameter
+from tinynet.schedules import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR
+from tinynet.summary import summary
 from tinynet.plot import plot_history
 from tinynet.training import TrainingDiverged, evaluate, fit
 
@@ -39,6 +44,8 @@ __all__ = [
     "gradcheck_details", "Dense", "Identity", "Layer", "LeakyReLU", "ReLU", "Sequential",
     "Sigmoid", "Softmax", "Tanh", "Loss", "SoftmaxCrossEntropy", "SGD", "Optimizer",
     "Parameter", "TrainingDiverged", "evaluate", "fit", "__version__",
+    "Dropout", "BatchNorm", "SigmoidBinaryCrossEntropy", "MeanSquaredError", "Adam", "AdamW",
+    "LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "EarlyStopping", "summary",
     "save", "load", "plot_history",
     "Einsum", "Residual", "Parallel", "Graph", "Add", "Concat",
 ]

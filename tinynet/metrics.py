@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["accuracy", "mean_squared_error", "METRICS"]
+__all__ = ["accuracy", "binary_accuracy", "mean_squared_error", "mean_absolute_error", "METRICS"]
 
 Array = NDArray[Any]
 
@@ -36,4 +36,21 @@ def mean_squared_error(output: Array, target: Array) -> float:
     return float(np.einsum("Bj,Bj->", diff, diff)) / diff.shape[1]
 
 
-METRICS = {"accuracy": accuracy, "mse": mean_squared_error}
+def binary_accuracy(output: Array, target: Array) -> float:
+    """Correct 0/1 predictions in the batch from one *logit* per sample: a logit
+    above 0 (sigmoid above 0.5) predicts 1.
+
+    Shape: ``output (B,)`` or ``(B, 1)``; ``target`` 0/1 labels ``(B,)`` or ``(B, 1)``.
+    """
+    predicted = output.reshape(-1) > 0
+    return float(np.count_nonzero(predicted == (target.reshape(-1) > 0.5)))
+
+
+def mean_absolute_error(output: Array, target: Array) -> float:
+    """Absolute error summed over the batch, averaged over output columns."""
+    diff = output.reshape(output.shape[0], -1) - target.reshape(target.shape[0], -1)
+    return float(np.abs(diff).sum()) / diff.shape[1]
+
+
+METRICS = {"accuracy": accuracy, "binary_accuracy": binary_accuracy, "mse": mean_squared_error,
+           "mae": mean_absolute_error}

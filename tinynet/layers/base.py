@@ -116,6 +116,13 @@ class Layer:
             config[name] = value.name if isinstance(value, np.dtype) else value
         return config
 
+    def summary(self, input_features: int | tuple[int, ...]) -> None:
+        """Print the layers, output shapes and parameter counts for inputs of
+        ``input_features`` features (see :func:`tinynet.summary`)."""
+        from tinynet.summary import summary  # lazy: layers do not depend on display code
+
+        summary(self, input_features)
+
     def extra_repr(self) -> str:
         """The arguments shown inside ``repr``, e.g. ``in_features=4, out_features=10``."""
         return ""

@@ -1,0 +1,138 @@
+"""SigmoidBinaryCrossEntropy and MeanSquaredError (issue 4)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinynet as tn
+
+SHAPES = [("(B,)", "(B,)"), ("(B,)", "(B,1)"), ("(B,1)", "(B,)"), ("(B,1)", "(B,1)")]
+
+
+def shaped(a: np.ndarray, shape: str) -> np.ndarray:
+    return a.reshape(-1) if shape == "(B,)" else a.reshape(-1, 1)
+
+
+@pytest.mark.parametrize("logit_shape, target_shape", SHAPES)
+def test_bce_gradcheck_and_value_for_every_shape(logit_shape, target_shape):
+    rng = np.random.default_rng(5)
+    z = shaped(rng.standard_normal(9) * 3, logit_shape)
+    t = shaped(rng.integers(0, 2, 9), target_shape)
+    loss = tn.SigmoidBinaryCrossEntropy()
+    assert tn.gradcheck(loss, z, t) < 1e-7
+    p = 1 / (1 + np.exp(-z.ravel()))
+    expected = -np.mean(t.ravel() * np.log(p) + (1 - t.ravel()) * np.log(1 - p))
+    assert loss.forward(z, t) == pytest.approx(expected, rel=1e-12)
+    grad = loss.backward()
+    assert grad.shape == z.shape
+    np.testing.assert_allclose(grad.ravel(), (p - t.ravel()) / 9, rtol=1e-12)
+
+
+def test_bce_gradcheck_through_a_model():
+    rng = np.random.default_rng(5)
+    model = tn.Sequential(tn.Dense(3, 4, rng=1), tn.Tanh(), tn.Dense(4, 1, rng=2))
+    error = tn.gradcheck(model, rng.standard_normal((6, 3)), rng.integers(0, 2, 6),
+                         loss=tn.SigmoidBinaryCrossEntropy())
+    assert error < 1e-7
+
+
+@pytest.mark.parametrize("dtype, big", [(np.float64, 1e4), (np.float32, 80.0)])
+def test_bce_is_stable_for_extreme_logits(dtype, big):
+    z = np.array([-big, -big, big, big, 0.0], dtype=dtype)
+    t = np.array([0, 1, 0, 1, 1])
+    loss = tn.SigmoidBinaryCrossEntropy()
+    value = loss.forward(z, t)
+    # the two confident mistakes cost |z| each, the right ones ~0, z=0 costs log 2
+    assert value == pytest.approx((2 * big + np.log(2)) / 5, rel=1e-6)
+    grad = loss.backward()
+    assert grad.dtype == dtype and np.isfinite(grad).all()
+    np.testing.assert_allclose(grad, np.array([0, -1, 1, 0, -0.5]) / 5, atol=1e-7)
+
+
+def test_bce_tiny_losses_keep_their_precision():
+    loss = tn.SigmoidBinaryCrossEntropy()
+    assert loss.forward(np.array([40.0]), np.array([1])) == pytest.approx(np.exp(-40.0), rel=1e-12)
+
+
+def test_bce_errors():
+    loss = tn.SigmoidBinaryCrossEntropy()
+    with pytest.raises(ValueError, match=r"one logit per sample .* gives 3 outputs"):
+        loss.forward(np.zeros((4, 3)), np.zeros(4))
+    with pytest.raises(ValueError, match=r"labels 0 and 1 only, got \[2\]"):
+        loss.forward(np.zeros(3), np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"shape \(B,\) or \(B, 1\), got shape \(3, 2\)"):
+        loss.forward(np.zeros(3), np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="same number of rows"):
+        loss.forward(np.zeros(3), np.zeros(4))
+    with pytest.raises(ValueError, match=r"logits must be \(batch,\) or \(batch, outputs\)"):
+        loss.forward(np.zeros((2, 1, 1)), np.zeros(2))
+    with pytest.raises(RuntimeError, match="before forward"):
+        tn.SigmoidBinaryCrossEntropy().backward()
+
+
+def test_mse_gradcheck_value_and_shapes():
+    rng = np.random.default_rng(6)
+    loss = tn.MeanSquaredError()
+    y, t = rng.standard_normal((7, 3)), rng.standard_normal((7, 3))
+    assert tn.gradcheck(loss, y, t) < 1e-7
+    assert loss.forward(y, t) == pytest.approx(np.mean((y - t) ** 2), rel=1e-12)
+    np.testing.assert_allclose(loss.backward(), 2 * (y - t) / 21, rtol=1e-12)
+    for out_shape, target_shape in SHAPES:
+        y1, t1 = shaped(y[:, 0], out_shape), shaped(t[:, 0], target_shape)
+        assert tn.gradcheck(loss, y1, t1) < 1e-7
+        assert loss.forward(y1, t1) == pytest.approx(np.mean((y[:, 0] - t[:, 0]) ** 2), rel=1e-12)
+        assert loss.backward().shape == y1.shape
+    model = tn.Sequential(tn.Dense(3, 5, rng=1), tn.Sigmoid(), tn.Dense(5, 2, rng=2))
+    assert tn.gradcheck(model, y, t[:, :2], loss=loss) < 1e-7
+
+
+@settings(max_examples=25, deadline=None)
+@given(batch=st.integers(1, 8), outputs=st.integers(1, 4), seed=st.integers(0, 2**16))
+def test_mse_gradient_is_the_scaled_residual(batch, outputs, seed):
+    rng = np.random.default_rng(seed)
+    y, t = rng.standard_normal((batch, outputs)), rng.integers(-3, 3, (batch, outputs))
+    loss = tn.MeanSquaredError()
+    value = loss.forward(y, t)
+    grad = loss.backward()
+    np.testing.assert_allclose(grad, 2 * (y - t) / y.size, rtol=1e-12)
+    assert value == pytest.approx(float(np.einsum("Bj,Bj->", grad, y - t)) / 2, rel=1e-9)
+
+
+def test_mse_errors():
+    loss = tn.MeanSquaredError()
+    with pytest.raises(ValueError, match=r"shape \(B, 2\) to match the model's 2 outputs, got \(4,\); "
+                                         r"for one target per sample end the model in Dense"):
+        loss.forward(np.zeros((4, 2)), np.zeros(4))
+    with pytest.raises(ValueError, match=r"got \(4, 3\)"):
+        loss.forward(np.zeros((4, 2)), np.zeros((4, 3)))
+    with pytest.raises(TypeError, match="must hold numbers"):
+        loss.forward(np.zeros((2, 1)), np.array(["a", "b"]))
+
+
+@pytest.mark.parametrize("loss", [tn.SigmoidBinaryCrossEntropy(), tn.MeanSquaredError()])
+def test_float32_in_float32_out(loss):
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((8, 1)).astype(np.float32)
+    t = rng.integers(0, 2, 8)
+    value = loss.forward(z, t)
+    grad = loss.backward()
+    assert isinstance(value, float) and grad.dtype == np.float32 and grad.shape == z.shape
+
+
+def test_losses_train_with_fit_and_their_default_metrics():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((200, 2))
+    y = (x[:, 0] + x[:, 1] > 0).astype(int)
+    model = tn.Sequential(tn.Dense(2, 1, rng=1))
+    history = tn.fit(model, tn.SigmoidBinaryCrossEntropy(), tn.Adam(model.parameters(), lr=0.05),
+                     tn.DataLoader(x, y, batch_size=20), epochs=30, progress="none")
+    assert history.accuracy[-1] > 0.95 and history.loss[-1] < history.loss[0]
+    target = x @ np.array([[2.0], [-1.0]]) + 0.5
+    model = tn.Sequential(tn.Dense(2, 1, rng=1))
+    history = tn.fit(model, tn.MeanSquaredError(), tn.Adam(model.parameters(), lr=0.05),
+                     tn.DataLoader(x, target, batch_size=20), epochs=60, metrics=["mse", "mae"],
+                     progress="none")
+    assert "accuracy" not in history and history["mse"][-1] == pytest.approx(history.loss[-1], rel=0.2)
+    np.testing.assert_allclose(model[0].weight.data, [[2.0, -1.0]], atol=0.05)
+    assert tn.evaluate(model, tn.MeanSquaredError(), x, target)["loss"] < 1e-3

@@ -1,0 +1,130 @@
+"""Batch normalization over the batch axis, with running statistics for inference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from tinynet._validation import check_float_dtype, check_int, check_number
+from tinynet.contract import einsum
+from tinynet.layers.base import Array, Layer
+from tinynet.parameter import Parameter
+
+__all__ = ["BatchNorm"]
+
+
+class BatchNorm(Layer):
+    """Batch normalization (Ioffe & Szegedy 2015) with PyTorch's ``BatchNorm1d`` semantics.
+
+    Shape: ``(B, features) -> (B, features)``.
+
+    Training (statistics of the batch; ``B > 1``), per feature ``f``::
+
+        mean[f] = 1/B sum_B x[B,f]                        BATCH_SUM  "Bf->f"
+        var[f]  = 1/B sum_B (x - mean)[B,f]^2             BATCH_DOT  "Bf,Bf->f"
+        xhat    = (x - mean) / sqrt(var + eps)
+        y       = weight * xhat + bias
+        running_mean = (1 - momentum) running_mean + momentum mean
+        running_var  = (1 - momentum) running_var  + momentum var B / (B - 1)   (unbiased)
+
+    Inference (``training=False``) uses ``running_mean``/``running_var`` instead
+    (they start at 0 and 1). Backward, with ``g = dL/dy`` and ``s = 1/sqrt(var + eps)``::
+
+        dbias[f]   = sum_B g[B,f]                         BATCH_SUM  "Bf->f"
+        dweight[f] = sum_B g[B,f] xhat[B,f]               BATCH_DOT  "Bf,Bf->f"
+        dx = weight s / B (B g - dbias - xhat dweight)    (training: mean and var depend on x)
+        dx = weight s g                                   (inference: they are constants)
+
+    ``weight`` (gamma) starts at ones, ``bias`` (beta) at zeros. The running
+    statistics are not trained; :meth:`named_buffers` lists them for saving.
+    """
+
+    BATCH_SUM = "Bf->f"
+    BATCH_DOT = "Bf,Bf->f"
+
+    def __init__(self, features: int, momentum: float = 0.1, eps: float = 1e-5,
+                 dtype: DTypeLike = np.float64) -> None:
+        self.features = check_int(features, "BatchNorm features", minimum=1)
+        self.momentum = check_number(momentum, "BatchNorm momentum", low=0, high=1)
+        self.eps = check_number(eps, "BatchNorm eps", low=0, low_open=True)
+        dt = check_float_dtype(dtype, "BatchNorm dtype")
+        self.weight = Parameter(np.ones(self.features, dtype=dt), "weight")
+        self.bias = Parameter(np.zeros(self.features, dtype=dt), "bias")
+        self.running_mean = np.zeros(self.features, dtype=dt)
+        self.running_var = np.ones(self.features, dtype=dt)
+        self._xhat: Array | None = None
+        self._inv_std: Array | None = None
+        self._training = True
+
+    @property
+    def in_features(self) -> int:
+        """The feature count it expects (lets ``Sequential`` check the chain)."""
+        return self.features
+
+    def forward(self, x: Array, training: bool = True) -> Array:
+        if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[1] != self.features:
+            raise ValueError(f"BatchNorm(features={self.features}) expected input of shape "
+                             f"(batch, {self.features}), but received input with shape "
+                             f"{getattr(x, 'shape', type(x).__name__)}")
+        dt = self.weight.data.dtype
+        if x.dtype != dt:
+            x = x.astype(dt)
+        if training:
+            mean, var = self._batch_statistics(x)
+        else:
+            mean, var = self.running_mean, self.running_var
+        self._inv_std = 1 / np.sqrt(var + dt.type(self.eps))
+        self._xhat = (x - mean) * self._inv_std
+        self._training = training
+        return self._xhat * self.weight.data + self.bias.data
+
+    def _batch_statistics(self, x: Array) -> tuple[Array, Array]:
+        batch = x.shape[0]
+        if batch < 2:
+            raise ValueError(f"BatchNorm needs more than 1 sample per batch in training to "
+                             f"estimate a variance, got input of shape {x.shape}; use a larger "
+                             f"batch_size, or DataLoader(last_batch='drop') so no 1-row batch remains")
+        dt = x.dtype.type
+        mean = einsum(self.BATCH_SUM, x) / dt(batch)
+        centered = x - mean
+        var = einsum(self.BATCH_DOT, centered, centered) / dt(batch)
+        m = dt(self.momentum)
+        self.running_mean *= 1 - m
+        self.running_mean += m * mean
+        self.running_var *= 1 - m
+        self.running_var += m * var * dt(batch / (batch - 1))
+        return mean, var
+
+    def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
+        if self._xhat is None or self._inv_std is None:
+            raise RuntimeError("BatchNorm.backward called before forward")
+        xhat = self._xhat
+        self.bias.grad = einsum(self.BATCH_SUM, grad_y)
+        self.weight.grad = einsum(self.BATCH_DOT, grad_y, xhat)
+        if not need_input_grad:
+            return None
+        scale = self.weight.data * self._inv_std
+        if not self._training:
+            return grad_y * scale
+        batch = xhat.dtype.type(xhat.shape[0])
+        return (scale / batch) * (batch * grad_y - self.bias.grad - xhat * self.weight.grad)
+
+    def named_buffers(self) -> list[tuple[str, Array]]:
+        """The non-trained state (running statistics), updated in place."""
+        return [("running_mean", self.running_mean), ("running_var", self.running_var)]
+
+    def output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        if len(input_shape) != 2 or input_shape[1] != self.features:
+            raise ValueError(f"{self!r} expects input of shape (batch, {self.features}), "
+                             f"got {input_shape}")
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {"features": self.features, "momentum": self.momentum, "eps": self.eps,
+                "dtype": self.weight.dtype.name}
+
+    def extra_repr(self) -> str:
+        dtype = "" if self.weight.dtype == np.float64 else f", dtype={self.weight.dtype}"
+        return f"features={self.features}, momentum={self.momentum}, eps={self.eps}{dtype}"
