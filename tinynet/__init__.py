@@ -32,9 +32,9 @@ from tinynet.layers.dropout import Dropout
 from tinynet.losses import Loss, MeanSquaredError, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
 from tinynet.optim import SGD, Adam, AdamW, Optimizer
 from tinynet.parameter import Parameter
+from tinynet.plot import plot_history
 from tinynet.schedules import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR
 from tinynet.summary import summary
-from tinynet.plot import plot_history
 from tinynet.training import TrainingDiverged, evaluate, fit
 
 __version__ = "0.1.0"
@@ -44,8 +44,8 @@ __all__ = [
     "gradcheck_details", "Dense", "Identity", "Layer", "LeakyReLU", "ReLU", "Sequential",
     "Sigmoid", "Softmax", "Tanh", "Loss", "SoftmaxCrossEntropy", "SGD", "Optimizer",
     "Parameter", "TrainingDiverged", "evaluate", "fit", "__version__",
+    "save", "load", "plot_history",
     "Dropout", "BatchNorm", "SigmoidBinaryCrossEntropy", "MeanSquaredError", "Adam", "AdamW",
     "LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "EarlyStopping", "summary",
-    "save", "load", "plot_history",
     "Einsum", "Residual", "Parallel", "Graph", "Add", "Concat",
 ]
