@@ -115,6 +115,10 @@ def test_float32_all_the_way():
                      epochs=2, progress="none")
     assert len(history.loss) == 2
     assert all(p.data.dtype == np.float32 for p in model.parameters())
+    # every array a layer or the loss keeps between forward and backward is float32 too
+    kept = [v for obj in [*model, loss] for v in vars(obj).values() if isinstance(v, np.ndarray)]
+    kept += [p.grad for p in model.parameters()]
+    assert len(kept) >= 8 and {a.dtype for a in kept if a.dtype.kind == "f"} == {np.dtype(np.float32)}
 
 
 def test_sequential_container_protocol():
