@@ -213,3 +213,16 @@ def test_residual_mlp_learns_digits():
            loader, 15, progress="none")
     result = tn.evaluate(model, tn.SoftmaxCrossEntropy(), x_test, y_test)
     assert result["accuracy"] >= 0.95, result
+
+
+@pytest.mark.parametrize("name", list(CONTAINERS))
+def test_save_and_load_round_trip(name, tmp_path):
+    """tinynet.save writes each container's get_config (child layers nested); load rebuilds it."""
+    model = CONTAINERS[name]()
+    shape = (4, 2, 5) if name == "graph-of-einsum-and-residual" else (6, 5)
+    x = np.random.default_rng(0).standard_normal(shape)
+    tn.save(model, tmp_path / "model.npz")
+    loaded = tn.load(tmp_path / "model.npz")
+    assert type(loaded) is type(model) and repr(loaded) == repr(model)
+    np.testing.assert_array_equal(loaded(x), model(x))
+    assert [n for n, _ in loaded.named_parameters()] == [n for n, _ in model.named_parameters()]
