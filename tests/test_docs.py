@@ -126,3 +126,13 @@ def test_relative_links_point_at_existing_files(path: Path) -> None:
         if not (path.parent / target).exists():
             broken.append(match["target"])
     assert not broken, f"{doc_id(path)} links to missing files: {broken}"
+
+
+def test_einsum_page_covers_every_builtin_layer_and_loss():
+    """docs/einsum.md gives every exported layer's and loss's forward and backward."""
+    text = (ROOT / "docs" / "einsum.md").read_text(encoding="utf-8")
+    kinds = (tn.Layer, tn.Loss)
+    exported = [name for name in tn.__all__ if isinstance(getattr(tn, name), type)
+                and issubclass(getattr(tn, name), kinds) and getattr(tn, name) not in kinds]
+    missing = [name for name in exported if f"tn.{name}" not in text]
+    assert not missing, f"docs/einsum.md does not cover {missing}"
