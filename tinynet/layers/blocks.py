@@ -36,6 +36,8 @@ class Merge(Layer):
     """Base of layers that join several arrays: ``forward([x1, x2, ...]) -> y``
     and ``backward(g) -> [dx1, dx2, ...]``. They have no parameters.
 
+    Shape: ``[(B, ...), (B, ...), ...] -> (B, ...)``.
+
     Subclasses implement ``combine(xs)``, ``split(grad_y)`` and ``combined_shape(shapes)``.
     """
 
