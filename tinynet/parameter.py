@@ -25,7 +25,7 @@ class Parameter:
         array = np.asarray(data)
         if array.dtype.kind != "f":
             raise TypeError(f"Parameter {name!r}: data must be a float array, got dtype {array.dtype}")
-        self.data: NDArray[Any] = np.ascontiguousarray(array)
+        self.data: NDArray[Any] = np.array(array, order="C")  # an owned copy; 0-d stays 0-d
         self.grad: NDArray[Any] = np.zeros_like(self.data)
         self.name = name
 
