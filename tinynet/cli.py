@@ -1,63 +1,299 @@
-"""The ``tinynet`` command."""
+"""The ``tinynet`` command: ``train``, ``evaluate``, ``predict`` and ``summary``.
+
+`tinynet train` with no options is the article's mini-batch run on iris: rows
+scaled to unit length, a 33% test split (random_state 42), Dense(4, 10) ->
+LeakyReLU -> Dense(10, 3) drawn uniformly from default_rng(42), SGD at lr 0.01,
+batches of 32 with the remainder dropped, 1500 epochs.
+"""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import importlib.util
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from rich.console import Console
+from rich.table import Table as RichTable
+from rich.text import Text
 
-from tinynet.data import DataLoader
-from tinynet.datasets import article_iris
-from tinynet.layers import Dense, LeakyReLU, Sequential
-from tinynet.losses import SoftmaxCrossEntropy
-from tinynet.optim import SGD
+import tinynet as tn
+from tinynet import registry
+from tinynet.init import INITIALIZERS
 from tinynet.progress import PROGRESS_MODES, get_console
-from tinynet.training import evaluate, fit
+from tinynet.tabular import BUILTIN, DataError, Preprocessing, Table, load_table, read_csv
 
 __all__ = ["main", "build_parser"]
 
+EXAMPLES = """examples:
+  tinynet train                                   the article's mini-batch run on iris
+  tinynet train --data wine --standardize --hidden 32 --init he_normal --optimizer adam --lr 0.001
+  tinynet train --data flowers.csv --target species --save model.npz --plot loss.png
+  tinynet predict model.npz new_flowers.csv -o predictions.csv"""
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Show defaults, except the empty ones (None, False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False):
+            return action.help
+        return super()._get_help_string(action)
+
+
+class RichParser(argparse.ArgumentParser):
+    """argparse, with help printed through rich: headings, options and choices in colour."""
+
+    def print_help(self, file: Any = None) -> None:
+        text = Text(self.format_help())
+        text.highlight_regex(r"(?m)^[a-z ]+:$|^usage:", "bold yellow")
+        text.highlight_regex(r"(?<![\w-])--?[a-z][\w-]*", "bold cyan")
+        text.highlight_regex(r"\{[\w,.]+\}", "magenta")
+        console = get_console() if file is None else Console(file=file)
+        console.print(text, highlight=False, soft_wrap=True)
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="tinynet", description="tinynet: neural networks in Einstein summation.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    train = commands.add_parser(
-        "train", help="train a network (default: the article's mini-batch run on iris)",
-        description="Train the article's 4-10-3 leaky-ReLU network on iris with mini-batch SGD.")
-    train.add_argument("--hidden", type=int, default=10, help="hidden units (default 10)")
-    train.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
-    train.add_argument("--batch-size", type=int, default=32, help="rows per batch (default 32)")
-    train.add_argument("--epochs", type=int, default=1500, help="passes over the data (default 1500)")
-    train.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    train.add_argument("--progress", choices=PROGRESS_MODES, default="auto")
+    parser = RichParser(prog="tinynet", description="tinynet: neural networks in Einstein summation.",
+                        epilog=EXAMPLES, formatter_class=_Formatter)
+    parser.add_argument("--version", action="version", version=f"tinynet {tn.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    kw: dict[str, Any] = {"formatter_class": _Formatter}
+    train = commands.add_parser("train", help="train a network (default: the article's run on iris)",
+                                description=__doc__.split("\n\n")[1], epilog=EXAMPLES, **kw)
+    _data_options(train)
+    net = train.add_argument_group("network and training")
+    net.add_argument("--hidden", type=int, nargs="*", default=[10], metavar="N", help="hidden layer sizes")
+    net.add_argument("--activation", default="leaky_relu", help=f"one of {sorted(registry.activations())}")
+    net.add_argument("--init", default="uniform", choices=sorted(INITIALIZERS), help="weight initialiser")
+    net.add_argument("--loss", default="auto", help="auto (cross-entropy or mean squared error by task) or "
+                     f"one of {sorted(registry.losses())}")
+    net.add_argument("--optimizer", default="sgd", help=f"one of {sorted(registry.optimizers())}")
+    net.add_argument("--lr", type=float, default=0.01, help="learning rate")
+    net.add_argument("--batch-size", type=int, default=32, help="rows per batch")
+    net.add_argument("--last-batch", default="drop", choices=("drop", "keep", "fill"),
+                     help="what to do with the rows left over after the full batches")
+    net.add_argument("--shuffle", action="store_true", help="shuffle the rows every epoch")
+    net.add_argument("--epochs", type=int, default=1500, help="passes over the training data")
+    net.add_argument("--seed", type=int, default=42, help="seed for the split, the weights and shuffling")
+    net.add_argument("--dtype", default="float64", choices=("float64", "float32"))
+    out = train.add_argument_group("output")
+    out.add_argument("--progress", default="auto", choices=PROGRESS_MODES, help="training display")
+    out.add_argument("--plot", metavar="PATH", help="save the loss curve as a PNG (needs tinynet[plot])")
+    out.add_argument("--save", metavar="PATH", help="save the model and its preprocessing (.npz)")
+    evaluate = commands.add_parser("evaluate", help="loss and accuracy of a saved model on data",
+                                   description="Evaluate a model saved by `tinynet train --save`.", **kw)
+    evaluate.add_argument("model", help="the saved .npz")
+    evaluate.add_argument("--data", required=True, help=f"{' | '.join(BUILTIN)} | path.csv")
+    evaluate.add_argument("--target", help="target column of the CSV (default: the one trained on)")
+    predict = commands.add_parser("predict", help="predict the target column for a CSV",
+                                  description="Predict with a saved model; prints CSV unless -o.", **kw)
+    predict.add_argument("model", help="the saved .npz")
+    predict.add_argument("input", help="CSV with the feature columns the model was trained on")
+    predict.add_argument("-o", "--output", metavar="PATH", help="write the predictions to this CSV")
+    summary = commands.add_parser("summary", help="describe a saved model", **kw)
+    summary.add_argument("model", help="the saved .npz")
     return parser
 
 
+def _data_options(parser: argparse.ArgumentParser) -> None:
+    data = parser.add_argument_group("data")
+    data.add_argument("--data", default="iris", help=f"{' | '.join(BUILTIN)} | path.csv")
+    data.add_argument("--target", help="target column (required with a CSV)")
+    data.add_argument("--task", default="auto", choices=("auto", "classification", "regression"),
+                      help="auto: string or integer targets are classes, other numbers regression")
+    data.add_argument("--test-size", type=float, default=0.33, help="fraction held out for testing")
+    data.add_argument("--val-split", type=float, default=0.0, help="fraction of the training rows "
+                      "held out for validation (shown every epoch)")
+    data.add_argument("--normalize", default="auto", choices=("auto", "rows", "none"),
+                      help="scale each row to unit length; auto: only for iris, as the article does")
+    data.add_argument("--standardize", action="store_true",
+                      help="scale features to zero mean, unit variance (training statistics)")
+
+
 def train(args: argparse.Namespace) -> int:
-    data = article_iris()
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        raise ImportError('--plot needs matplotlib: pip install "tinynet[plot]"')
+    if args.data.endswith(".csv") and not args.target:
+        raise DataError("--target COLUMN is required with a CSV file")
+    table = load_table(args.data, args.target, task=args.task)
+    prep = Preprocessing(normalize_rows=args.normalize == "rows" or (args.normalize == "auto"
+                                                                      and args.data == "iris"))
+    parts = _split(table, args.test_size, args.val_split, args.seed)
+    prep.fit(parts["train"][0], args.standardize)
+    parts = {name: (prep.apply(x).astype(args.dtype), y) for name, (x, y) in parts.items()}
+    loss = _loss(args.loss, table)
     rng = np.random.default_rng(args.seed)
-    model = Sequential(Dense(4, args.hidden, init="uniform", rng=rng), LeakyReLU(0.01),
-                       Dense(args.hidden, 3, init="uniform", rng=rng))
-    loader = DataLoader(data.x_train, data.y_train, batch_size=args.batch_size, last_batch="drop")
-    loss = SoftmaxCrossEntropy()
-    fit(model, loss, SGD(model.parameters(), lr=args.lr), loader, args.epochs,
-        progress=args.progress)
-    result = evaluate(model, loss, data.x_test, data.y_test)
-    get_console().print(f"test loss {result['loss']:.4f}  test accuracy {result['accuracy']:.4f}")
+    model = _network(table, loss, args, rng)
+    optimizer = registry.lookup("optimizers", args.optimizer, "--optimizer")(model.parameters(), lr=args.lr)
+    x_train, y_train = parts["train"]
+    loader = tn.DataLoader(x_train, y_train, batch_size=args.batch_size, shuffle=args.shuffle,
+                           last_batch=args.last_batch, rng=rng)
+    history = tn.fit(model, loss, optimizer, loader, args.epochs, progress=args.progress,
+                     validation_data=parts.get("validation"))
+    console = get_console()
+    results = _results_table({name: _metrics(model, loss, x, y) for name, (x, y) in parts.items()},
+                             title=f"{args.data}: {len(history)} epochs")
+    console.print(results)
+    if history.loss:
+        console.print(f"last epoch's training loss {history.loss[-1]:.4f} (the mean over its batches; "
+                      f"summed over its {len(loader)} batches as in the article: "
+                      f"{history.loss[-1] * len(loader):.4f})", highlight=False)
+    if args.plot:
+        tn.plot_history(history, args.plot, loss=loss, title=f"tinynet on {args.data}")
+        console.print(f"saved the loss curve to {args.plot}")
+    if args.save:
+        meta = {"features": table.features, "target": table.target, "task": table.task,
+                "labels": table.labels, "loss": type(loss).__name__, "preprocessing": prep.to_json()}
+        tn.save(model, args.save, metadata={"tinynet_cli": meta})
+        console.print(f"saved the model to {args.save}")
     return 0
+
+
+def _split(table: Table, test_size: float, val_split: float, seed: int) -> dict[str, Any]:
+    from sklearn.model_selection import train_test_split
+
+    for name, value in (("--test-size", test_size), ("--val-split", val_split)):
+        if not 0 <= value < 1:
+            raise ValueError(f"{name} must be a fraction in [0, 1), got {value}")
+    parts: dict[str, Any] = {"train": (table.x, table.y)}
+    for name, size in (("test", test_size), ("validation", val_split)):
+        if size > 0:
+            x_a, x_b, y_a, y_b = train_test_split(*parts["train"], test_size=size, shuffle=True,
+                                                  random_state=seed)
+            parts["train"], parts[name] = (x_a, y_a), (x_b, y_b)
+    return {name: parts[name] for name in ("train", "validation", "test") if name in parts}
+
+
+def _loss(name: str, table: Table) -> Any:
+    if name == "auto":
+        name = "softmax_cross_entropy" if table.task == "classification" else "mean_squared_error"
+    loss = registry.lookup("losses", name, "--loss")()
+    if (loss.task == "regression") != (table.task == "regression"):
+        raise ValueError(f"--loss {name} is for {loss.task} but the target {table.target!r} is "
+                         f"{table.task} (set --task or --loss)")
+    if loss.task == "binary" and len(table.labels or []) != 2:
+        raise ValueError(f"--loss {name} needs 2 classes, the target has {len(table.labels or [])}")
+    return loss
+
+
+def _network(table: Table, loss: Any, args: argparse.Namespace, rng: np.random.Generator) -> tn.Sequential:
+    n_out = len(table.labels or []) if loss.task == "multiclass" else 1
+    sizes = [table.x.shape[1], *args.hidden, n_out]
+    activation = registry.lookup("activations", args.activation, "--activation")
+    layers: list[Any] = []
+    for index, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(tn.Dense(a, b, init=args.init, rng=rng, dtype=args.dtype))
+        if index < len(sizes) - 2:
+            layers.append(activation())
+    return tn.Sequential(*layers)
+
+
+def _metrics(model: Any, loss: Any, x: Any, y: Any) -> dict[str, float]:
+    result = {"rows": float(len(x)), **tn.evaluate(model, loss, x, y)}
+    if loss.task == "regression":
+        residual = model(x).reshape(len(y), -1) - y.reshape(len(y), -1)
+        spread = y.reshape(len(y), -1) - y.reshape(len(y), -1).mean(axis=0)
+        result["r2"] = float(1 - (residual ** 2).sum() / max((spread ** 2).sum(), 1e-300))
+    return result
+
+
+def _results_table(results: dict[str, dict[str, float]], title: str) -> RichTable:
+    table = RichTable(title=title, header_style="bold")
+    keys = list(next(iter(results.values())))
+    for key in ["split", *keys]:
+        table.add_column(key, justify="left" if key == "split" else "right")
+    for name, values in results.items():
+        table.add_row(name, *[f"{int(values[k])}" if k == "rows" else f"{values[k]:.4f}" for k in keys])
+    return table
+
+
+def _load(path: str) -> tuple[Any, dict[str, Any], Preprocessing]:
+    model, metadata = tn.io.load_with_metadata(path)
+    meta = metadata.get("tinynet_cli")
+    if not isinstance(meta, dict) or not isinstance(meta.get("features"), list):
+        raise DataError(f"{path} was not saved by `tinynet train --save`, so its preprocessing is unknown")
+    return model, meta, Preprocessing.from_json(meta.get("preprocessing"))
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    model, meta, prep = _load(args.model)
+    target = args.target or meta["target"]
+    features = meta["features"]
+    table = load_table(args.data, target, features=features, task=meta["task"], labels=meta["labels"])
+    if table.x.shape[1] != len(features) or table.y is None:
+        raise DataError(f"{args.data} has {table.x.shape[1]} features; the model needs {len(features)}")
+    loss = registry.lookup("losses", meta["loss"])()
+    x = prep.apply(table.x)
+    get_console().print(_results_table({"data": _metrics(model, loss, x, table.y)},
+                                       title=f"{args.model} on {args.data}"))
+    return 0
+
+
+def predict(args: argparse.Namespace) -> int:
+    model, meta, prep = _load(args.model)
+    table = read_csv(args.input, meta["target"], features=meta["features"], need_target=False)
+    output = model(prep.apply(table.x))
+    if meta["task"] == "regression":
+        values = [repr(float(v)) for v in output.reshape(len(output), -1)[:, 0]]
+    else:
+        codes = output.argmax(axis=1) if output.ndim == 2 and output.shape[1] > 1 else (output.ravel() > 0)
+        values = [meta["labels"][int(c)] for c in codes]
+    file = open(args.output, "w", newline="", encoding="utf-8") if args.output else sys.stdout
+    try:
+        writer = csv.writer(file)
+        writer.writerow([meta["target"] or "prediction"])
+        writer.writerows([v] for v in values)
+    finally:
+        if args.output:
+            file.close()
+    if args.output:
+        get_console().print(f"wrote {len(values)} predictions to {args.output}")
+    return 0
+
+
+def summary(args: argparse.Namespace) -> int:
+    model, meta, prep = _load(args.model)
+    console = get_console()
+    n_params = sum(p.size for p in model.parameters())
+    info = RichTable(title=args.model, show_header=False)
+    for key, value in (("task", meta["task"]), ("target", meta["target"]), ("loss", meta["loss"]),
+                       ("features", f"{len(meta['features'])}: {', '.join(meta['features'][:8])}"
+                                    + (" ..." if len(meta["features"]) > 8 else "")),
+                       ("classes", ", ".join(meta["labels"] or []) or "-"),
+                       ("preprocessing", _describe(prep)),
+                       ("parameters", f"{n_params:,}")):
+        info.add_row(key, str(value))
+    console.print(info)
+    show = getattr(tn, "summary", None)
+    if callable(show):
+        show(model, len(meta["features"]))
+    else:
+        console.print(repr(model), markup=False, highlight=False)
+    return 0
+
+
+def _describe(prep: Preprocessing) -> str:
+    steps = ["rows scaled to unit length"] * prep.normalize_rows + ["standardized"] * (prep.mean is not None)
+    return ", then ".join(steps) or "none"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    command = {"train": train, "evaluate": evaluate, "predict": predict, "summary": summary}[args.command]
     try:
-        if args.command == "train":
-            return train(args)
-    except (ValueError, TypeError) as err:
-        print(f"tinynet: error: {err}", file=sys.stderr)
+        return command(args)
+    except tn.TrainingDiverged as err:
+        print(f"tinynet: {err}", file=sys.stderr)
+        return 1
+    except (ValueError, TypeError, OSError, ImportError) as err:
+        message = str(err) if not isinstance(err, OSError) or not err.filename else \
+            f"{err.filename}: {err.strerror}"
+        print(f"tinynet: error: {message}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ LOSS_LABELS = {"SoftmaxCrossEntropy": "categorical cross-entropy loss",
 
 def snake_name(cls: type) -> str:
     """``LeakyReLU`` -> ``"leaky_relu"``, ``SoftmaxCrossEntropy`` -> ``"softmax_cross_entropy"``."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", cls.__name__.replace("ReLU", "Relu")).lower()
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])", "_", cls.__name__.replace("ReLU", "Relu")).lower()
 
 
 def _namespace() -> dict[str, Any]:

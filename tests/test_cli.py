@@ -1,0 +1,150 @@
+"""The `tinynet` command: the article's run by default, CSV train -> save -> predict end to end,
+evaluate/summary, one-line errors with exit status 2, rich help on every subcommand."""
+
+import csv
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+import tinynet as tn
+from tinynet import cli
+from tinynet.datasets import article_iris
+
+NAMES = np.array(["cat", "dog", "bird"])
+
+
+def write_csv(path, n=240, seed=0, with_labels=True, order=(0, 1, 2)):
+    """Three well separated classes with string labels, feature columns a, b, c written in
+    ``order``; returns the labels."""
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 3, n)
+    x = rng.normal(size=(n, 3)) + 4 * np.eye(3)[codes]
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["abc"[j] for j in order] + (["label"] if with_labels else []))
+        for row, code in zip(x, codes):
+            writer.writerow([f"{row[j]:.6f}" for j in order] + ([NAMES[code]] if with_labels else []))
+    return NAMES[codes]
+
+
+def run(argv, capsys):
+    status = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_defaults_reproduce_the_article_mini_batch_run(tmp_path, capsys):
+    status, out, _ = run(["train", "--progress", "none", "--save", tmp_path / "m.npz"], capsys)
+    assert status == 0
+    assert "summed over its 3 batches as in the article: 1.1172" in out
+    assert "test  │   50 │" in out and "1.0000" in out
+    data = article_iris()
+    rng = np.random.default_rng(42)
+    model = tn.Sequential(tn.Dense(4, 10, init="uniform", rng=rng), tn.LeakyReLU(0.01),
+                          tn.Dense(10, 3, init="uniform", rng=rng))
+    loader = tn.DataLoader(data.x_train, data.y_train, batch_size=32, last_batch="drop")
+    tn.fit(model, tn.SoftmaxCrossEntropy(), tn.SGD(model.parameters(), lr=0.01), loader, 1500,
+           progress="none")
+    saved = tn.load(tmp_path / "m.npz")
+    for mine, theirs in zip(saved.parameters(), model.parameters()):
+        assert mine.data.tobytes() == theirs.data.tobytes()  # the same run, bit for bit
+
+
+def train_args(tmp_path, *extra):
+    return ["train", "--data", tmp_path / "train.csv", "--target", "label", "--save", tmp_path / "m.npz",
+            "--standardize", "--init", "he_normal", "--optimizer", "adam", "--lr", "0.01",
+            "--epochs", "40", "--val-split", "0.2", "--progress", "none", *extra]
+
+
+def test_csv_train_save_plot_then_predict_end_to_end(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from matplotlib.image import imread
+
+    write_csv(tmp_path / "train.csv")
+    status, out, err = run(train_args(tmp_path, "--plot", tmp_path / "loss.png"), capsys)
+    assert (status, err) == (0, "")
+    assert "validation" in out and "saved the model" in out
+    png = (tmp_path / "loss.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    assert imread(tmp_path / "loss.png")[..., :3].std() > 0.05  # a drawn curve, not a blank canvas
+    truth = write_csv(tmp_path / "new.csv", n=50, seed=1, with_labels=False, order=(2, 0, 1))
+    # the real command, in its own process: exit status, CSV on stdout, no traceback
+    done = subprocess.run([sys.executable, "-m", "tinynet.cli", "predict", str(tmp_path / "m.npz"),
+                           str(tmp_path / "new.csv")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stderr == ""
+    lines = done.stdout.splitlines()
+    assert lines[0] == "label" and set(lines[1:]) <= {"cat", "dog", "bird"}
+    # the columns come in another order (c, a, b) and are matched by name
+    assert np.mean(np.array(lines[1:]) == truth) > 0.9
+
+
+def test_train_predict_evaluate_summary_without_plot(tmp_path, capsys):
+    write_csv(tmp_path / "train.csv")
+    assert run(train_args(tmp_path), capsys)[0] == 0
+    labels = write_csv(tmp_path / "new.csv", n=60, seed=3)  # has the label column too: ignored
+    status, out, _ = run(["predict", tmp_path / "m.npz", tmp_path / "new.csv", "-o", tmp_path / "p.csv"],
+                         capsys)
+    assert status == 0 and "wrote 60 predictions" in out
+    with open(tmp_path / "p.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["label"] and len(rows) == 61
+    assert np.mean(np.array([r[0] for r in rows[1:]]) == labels) > 0.9
+    status, out, _ = run(["evaluate", tmp_path / "m.npz", "--data", tmp_path / "new.csv"], capsys)
+    assert status == 0 and "data" in out and "accuracy" in out
+    status, out, _ = run(["summary", tmp_path / "m.npz"], capsys)
+    assert status == 0 and "bird, cat, dog" in out and "standardized" in out and "Dense" in out
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda rows: None, "no target column 'species'; the columns are"),
+    (lambda rows: rows[3].__setitem__(1, "abc"), "column 'b' row 3 (line 4): 'abc' is not a number"),
+    (lambda rows: rows[5].__setitem__(0, ""), "missing value in column 'a' at row 5 (line 6)"),
+    (lambda rows: rows[2].__setitem__(3, "NA"), "missing value in target column 'label' at row 2"),
+])
+def test_bad_csv_gives_one_error_line_and_status_2(tmp_path, capsys, edit, message):
+    write_csv(tmp_path / "train.csv", n=40)
+    with open(tmp_path / "train.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    edit(rows)
+    with open(tmp_path / "train.csv", "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    target = "species" if "species" in message else "label"
+    status, _, err = run(["train", "--data", tmp_path / "train.csv", "--target", target, "--epochs", "1",
+                          "--progress", "none"], capsys)
+    assert status == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("tinynet: error: ") and message in err
+
+
+def test_other_errors_are_one_line_too(tmp_path, capsys):
+    cases = [(["train", "--data", "irs"], "did you mean 'iris'?"),
+             (["train", "--optimizer", "adamm", "--epochs", "1"], "did you mean 'adam'?"),
+             (["train", "--data", tmp_path / "x.csv"], "--target COLUMN is required"),
+             (["predict", tmp_path / "missing.npz", tmp_path / "x.csv"], "No such file"),
+             (["train", "--test-size", "1.5"], "--test-size must be a fraction")]
+    for argv, message in cases:
+        status, _, err = run(argv, capsys)
+        assert status == 2 and err.count("\n") == 1 and message in err, (argv, err)
+    tn.save(tn.Sequential(tn.Dense(2, 2)), tmp_path / "plain.npz")
+    status, _, err = run(["summary", tmp_path / "plain.npz"], capsys)
+    assert status == 2 and "was not saved by `tinynet train --save`" in err
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"], ["summary"]])
+def test_help_on_every_subcommand_is_rich(command, monkeypatch):
+    buffer = io.StringIO()
+    monkeypatch.setattr(cli, "get_console", lambda: Console(file=buffer, force_terminal=True, width=100))
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*command, "--help"])
+    assert exit_info.value.code == 0
+    text = buffer.getvalue()
+    assert "usage:" in text and "\x1b[" in text  # coloured by rich
+    if command == ["train"]:
+        for option in ("--hidden", "--activation", "--loss", "--optimizer", "--lr", "--batch-size",
+                       "--epochs", "--seed", "--test-size", "--val-split", "--standardize", "--plot",
+                       "--save", "--progress"):
+            assert option in text
