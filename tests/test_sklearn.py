@@ -1,0 +1,148 @@
+"""TinyNetClassifier / TinyNetRegressor: scikit-learn's own checks, accuracy against MLPClassifier,
+pipelines, search, pickling, tn.save, partial_fit, warm_start and early stopping."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris, load_wine
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import check_estimator
+
+import tinynet as tn
+from tinynet.sklearn import TinyNetClassifier, TinyNetRegressor
+
+# Checks scikit-learn skips when an optional package is absent (not expected failures).
+ENVIRONMENT_SKIPS = ("pandas is not installed", "SCIPY_ARRAY_API is not set")
+
+
+@pytest.fixture(scope="module")
+def iris_strings():
+    x, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    return StandardScaler().fit_transform(x), names
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
+@pytest.mark.parametrize("estimator", [TinyNetClassifier(), TinyNetRegressor()],
+                         ids=lambda e: type(e).__name__)
+def test_check_estimator_passes_with_no_expected_failures(estimator):
+    results = check_estimator(estimator, on_fail=None)
+    failed = [(r["check_name"], repr(r["exception"])) for r in results if r["status"] == "failed"]
+    expected_failures = [r["check_name"] for r in results if r["status"] == "xfail"]
+    skipped = [(r["check_name"], str(r["exception"])) for r in results if r["status"] == "skipped"]
+    assert failed == []
+    assert expected_failures == []
+    assert all(any(reason in why for reason in ENVIRONMENT_SKIPS) for _, why in skipped), skipped
+    assert sum(r["status"] == "passed" for r in results) >= 50
+
+
+@pytest.mark.parametrize("load", [load_wine, load_breast_cancer, load_digits], ids=lambda f: f.__name__[5:])
+def test_cross_validated_accuracy_is_within_two_points_of_mlp(load):
+    x, y = load(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = cross_val_score(make_pipeline(StandardScaler(), MLPClassifier((32,), random_state=0)),
+                              x, y, cv=5).mean()
+    ours = cross_val_score(make_pipeline(StandardScaler(), TinyNetClassifier((32,), random_state=0)),
+                           x, y, cv=5).mean()
+    assert ours >= mlp - 0.02, f"tinynet {ours:.4f} vs MLPClassifier {mlp:.4f}"
+
+
+def test_string_labels_probabilities_pipeline_and_grid_search(iris_strings):
+    x, y = iris_strings
+    clf = TinyNetClassifier((16,), random_state=0).fit(x, y)
+    assert list(clf.classes_) == ["setosa", "versicolor", "virginica"]
+    assert clf.n_features_in_ == 4 and clf.predict(x[:3]).dtype.kind == "U"
+    proba = clf.predict_proba(x)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(np.log(proba), clf.predict_log_proba(x), atol=1e-12)
+    assert (clf.classes_[proba.argmax(axis=1)] == clf.predict(x)).all()
+    assert clf.score(x, y) > 0.9 and len(clf.loss_curve_) == clf.n_iter_ <= 200
+    search = GridSearchCV(make_pipeline(StandardScaler(), TinyNetClassifier(random_state=0)),
+                          {"tinynetclassifier__hidden_layer_sizes": [(4,), (16,)]}, cv=3).fit(x, y)
+    assert search.best_score_ > 0.85
+    assert cross_val_score(TinyNetClassifier((8,), random_state=0), x, y, cv=3).mean() > 0.85
+
+
+def test_regressor_on_diabetes_single_and_multi_output():
+    x, y = load_diabetes(return_X_y=True)
+    x = StandardScaler().fit_transform(x)
+    y = (y - y.mean()) / y.std()
+    reg = TinyNetRegressor((32,), epochs=100, random_state=0).fit(x[:350], y[:350])
+    assert reg.predict(x[350:]).shape == (92,)
+    assert reg.score(x[350:], y[350:]) > 0.3
+    multi = TinyNetRegressor((16,), epochs=20, random_state=0).fit(x, np.c_[y, -y])
+    assert multi.predict(x).shape == (442, 2) and multi.n_outputs_ == 2
+
+
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
+def test_pickle_and_tinynet_save_give_identical_predictions(tmp_path, iris_strings):
+    x, y = iris_strings
+    clf = TinyNetClassifier((8,), epochs=20, random_state=0).fit(x, y.astype(object))
+    clf.feature_names_in_ = np.array(["a", "b", "c", "d"], dtype=object)
+    clone = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(clone.predict_proba(x), clf.predict_proba(x))
+    tn.save(clf, tmp_path / "clf.npz")
+    loaded = tn.load(tmp_path / "clf.npz")
+    assert isinstance(loaded, TinyNetClassifier) and loaded.get_params() == clf.get_params()
+    assert loaded.classes_.tobytes() == clf.classes_.tobytes()
+    assert loaded.predict_proba(x).tobytes() == clf.predict_proba(x).tobytes()
+    assert list(loaded.feature_names_in_) == ["a", "b", "c", "d"]
+    assert loaded.loss_curve_ == clf.loss_curve_ and loaded.n_iter_ == clf.n_iter_
+    reg = TinyNetRegressor((4,), epochs=5, random_state=1).fit(x, x[:, 0])
+    tn.save(reg, tmp_path / "reg.npz")
+    assert tn.load(tmp_path / "reg.npz").predict(x).tobytes() == reg.predict(x).tobytes()
+    loaded.set_params(warm_start=True).fit(x, y.astype(object))  # training continues after a load
+    assert loaded.n_iter_ > clf.n_iter_
+
+
+def test_partial_fit_warm_start_and_early_stopping(iris_strings):
+    x, y = iris_strings
+    clf = TinyNetClassifier((8,), random_state=0)
+    with pytest.raises(ValueError, match="classes="):
+        clf.partial_fit(x, y)
+    clf.partial_fit(x[:50], y[:50], classes=np.unique(y))  # first rows: one class only
+    for _ in range(4):
+        clf.partial_fit(x, y)
+    assert clf.n_iter_ == 5 and len(clf.loss_curve_) == 5
+    with pytest.raises(ValueError, match="'daisy' that is not among the classes"):
+        clf.partial_fit(x[:2], np.array(["daisy", "setosa"]))
+
+    warm = TinyNetClassifier((8,), epochs=10, tol=0, warm_start=True, random_state=0).fit(x, y)
+    first = list(warm.loss_curve_)
+    warm.fit(x, y)
+    assert warm.n_iter_ == 20 and warm.loss_curve_[:10] == first and warm.loss_curve_[-1] < first[-1]
+
+    early = TinyNetClassifier((8,), epochs=500, early_stopping=True, n_iter_no_change=5,
+                              validation_fraction=0.2, random_state=0).fit(x, y)
+    assert early.n_iter_ < 500 and len(early.validation_loss_curve_) == early.n_iter_
+    assert early.best_validation_loss_ == min(early.validation_loss_curve_)
+    assert early.score(x, y) > 0.8
+
+
+def test_alpha_shrinks_the_weights(iris_strings):
+    x, y = iris_strings
+    norms = [np.linalg.norm(TinyNetClassifier((8,), alpha=alpha, epochs=40, tol=0, random_state=0)
+                            .fit(x, y).model_[0].weight.data) for alpha in (0.0, 30.0)]
+    assert norms[1] < 0.8 * norms[0]
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"activation": "relu6"}, "activation must be one of"),
+    ({"optimizer": "adamm"}, "did you mean 'adam'"),
+    ({"hidden_layer_sizes": (10, 0)}, "hidden_layer_sizes entry must be an integer >= 1"),
+    ({"learning_rate": -1.0}, "learning_rate must be a finite number > 0"),
+    ({"progress": "loud"}, "progress must be one of"),
+    ({"validation_fraction": 1.0}, "validation_fraction must be a finite number"),
+])
+def test_bad_parameters_are_reported_at_fit(iris_strings, params, message):
+    x, y = iris_strings
+    clf = TinyNetClassifier(**params)  # scikit-learn: __init__ stores, fit validates
+    with pytest.raises(ValueError, match=message):
+        clf.fit(x, y)

@@ -1,0 +1,292 @@
+"""The training logic shared by :class:`tinynet.sklearn.TinyNetClassifier` and
+``TinyNetRegressor``: parameter checks, building the network, the fit loop
+(through :func:`tinynet.fit`), stopping rules and save/load hooks.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from tinynet import registry
+from tinynet._validation import check_choice, check_int, check_number
+from tinynet.callbacks import Callback, Run
+from tinynet.data import DataLoader
+from tinynet.layers import Dense, Sequential
+from tinynet.progress import PROGRESS_MODES
+from tinynet.training import fit
+
+Array = NDArray[Any]
+FITTED = ("n_features_in_", "loss_curve_", "n_iter_", "t_", "best_loss_", "validation_loss_curve_",
+          "best_validation_loss_")
+
+
+class PlateauStop(Callback):
+    """Stop when ``monitor`` has not improved by more than ``tol`` for ``patience`` epochs
+    in a row (scikit-learn MLP's rule); with ``restore``, put back the best epoch's weights."""
+
+    def __init__(self, monitor: str, tol: float, patience: int, restore: bool) -> None:
+        self.monitor, self.tol, self.patience, self.restore = monitor, tol, patience, restore
+        self.best, self.wait = np.inf, 0
+        self.best_weights: list[Array] | None = None
+
+    def on_train_begin(self, run: Run) -> None:
+        self.run = run
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        value = logs[self.monitor]
+        self.wait = self.wait + 1 if value > self.best - self.tol else 0
+        if value < self.best:
+            self.best = value
+            if self.restore:
+                self.best_weights = [p.data.copy() for p in self.run.model.parameters()]
+        if self.wait >= self.patience:
+            self.run.stop_training = True
+
+    def on_train_end(self, logs: dict[str, Any]) -> None:
+        if self.restore and self.best_weights is not None:
+            for param, best in zip(self.run.model.parameters(), self.best_weights):
+                param.data[...] = best
+
+
+class L2Step:
+    """Wrap an optimizer: add ``coef * W`` to each weight's gradient (not biases) before its step,
+    the gradient of ``coef / 2 * ||W||^2``."""
+
+    def __init__(self, inner: Any, weights: list[Any], coef: float) -> None:
+        self.inner, self.weights, self.coef = inner, weights, coef
+
+    @property
+    def lr(self) -> float:
+        return float(self.inner.lr)
+
+    def step(self) -> None:
+        for w in self.weights:
+            w.grad = w.grad + w.data.dtype.type(self.coef) * w.data
+        self.inner.step()
+
+
+class TinyNetEstimator(BaseEstimator):
+    """Base class: scikit-learn parameters and the shared fit loop (see the subclasses)."""
+
+    _loss_name = ""  # the tinynet loss, by registry name
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "leaky_relu",
+        *,
+        optimizer: str = "adam",
+        learning_rate: float = 1e-3,
+        batch_size: int = 32,
+        epochs: int = 200,
+        alpha: float = 1e-4,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 10,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        shuffle: bool = True,
+        warm_start: bool = False,
+        random_state: Any = None,
+        progress: str = "none",
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.alpha = alpha
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.progress = progress
+
+    # -- hooks for the subclasses -------------------------------------------------------------
+    def _prepare_targets(self, y: Any, first_call: bool, classes: Any) -> tuple[Array, int]:
+        """Encode validated ``y`` for the loss; return it and the number of network outputs."""
+        raise NotImplementedError
+
+    def _check_y(self, y: Any) -> Any:
+        return y
+
+    # -- parameters --------------------------------------------------------------------------
+    def _checked_params(self) -> dict[str, Any]:
+        """Validate the constructor parameters (at fit, as scikit-learn requires)."""
+        name = type(self).__name__
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, numbers.Integral) else sizes
+        if not isinstance(sizes, (list, tuple, np.ndarray)):
+            raise TypeError(f"{name} hidden_layer_sizes must be a tuple of ints such as (100,), got "
+                            f"{self.hidden_layer_sizes!r}")
+        return {
+            "sizes": [check_int(s, f"{name} hidden_layer_sizes entry", minimum=1) for s in sizes],
+            "activation": registry.lookup("activations", self.activation, f"{name} activation"),
+            "optimizer": registry.lookup("optimizers", self.optimizer, f"{name} optimizer"),
+            "lr": check_number(self.learning_rate, f"{name} learning_rate", low=0, low_open=True),
+            "batch_size": check_int(self.batch_size, f"{name} batch_size", minimum=1),
+            "epochs": check_int(self.epochs, f"{name} epochs", minimum=1),
+            "alpha": check_number(self.alpha, f"{name} alpha", low=0),
+            "tol": check_number(self.tol, f"{name} tol", low=0),
+            "patience": check_int(self.n_iter_no_change, f"{name} n_iter_no_change", minimum=1),
+            "validation_fraction": check_number(self.validation_fraction, f"{name} validation_fraction",
+                                                low=0, high=1, low_open=True, high_open=True),
+            "progress": check_choice(self.progress, f"{name} progress", PROGRESS_MODES),
+        }
+
+    def _generator(self) -> np.random.Generator:
+        seed = self.random_state
+        if isinstance(seed, np.random.Generator):
+            return seed
+        if isinstance(seed, np.random.RandomState):
+            return np.random.default_rng(seed.randint(np.iinfo(np.int32).max))
+        if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+            return np.random.default_rng(None if seed is None else int(seed))
+        raise ValueError(f"{type(self).__name__} random_state must be None, an int, a "
+                         f"numpy RandomState or Generator, got {seed!r}")
+
+    def _build(self, n_in: int, n_out: int, p: dict[str, Any], rng: np.random.Generator) -> Sequential:
+        init = "glorot_uniform" if p["activation"].__name__ in ("Sigmoid", "Tanh", "Identity") \
+            else "he_normal"
+        sizes = [n_in, *p["sizes"], n_out]
+        layers: list[Any] = []
+        for index, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(Dense(a, b, init=init, rng=rng))
+            if index < len(sizes) - 2:
+                layers.append(p["activation"]())
+        return Sequential(*layers)
+
+    # -- fitting -------------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any) -> TinyNetEstimator:
+        """Train on ``(X, y)`` for up to ``epochs`` epochs (from scratch unless ``warm_start``)."""
+        return self._fit(X, y, incremental=False)
+
+    def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> TinyNetEstimator:
+        p = self._checked_params()
+        first_call = not hasattr(self, "model_") or not (incremental or self.warm_start)
+        X, y = validate_data(self, X, y, reset=first_call, dtype=np.float64,
+                             multi_output=self._more_tags_multi_output(), y_numeric=False)
+        y = self._check_y(y)
+        target, n_out = self._prepare_targets(y, first_call, classes)
+        if first_call:
+            self._rng = self._generator()
+            self.model_ = self._build(X.shape[1], n_out, p, self._rng)
+            self.loss_curve_: list[float] = []
+            self.n_iter_, self.t_, self.best_loss_ = 0, 0, np.inf
+            if self.early_stopping:
+                self.validation_loss_curve_: list[float] = []
+                self.best_validation_loss_ = np.inf
+        if first_call or not hasattr(self, "optimizer_"):
+            self.optimizer_ = p["optimizer"](self.model_.parameters(), lr=p["lr"])
+        if not hasattr(self, "_rng"):
+            self._rng = self._generator()
+        validation = None
+        stop_early = self.early_stopping and not incremental
+        if stop_early:
+            X, target, validation = self._split(X, target, p["validation_fraction"])
+        batch_size = min(p["batch_size"], X.shape[0])
+        loader = DataLoader(X, target, batch_size=batch_size, shuffle=bool(self.shuffle), rng=self._rng)
+        step = self.optimizer_
+        if p["alpha"]:
+            weights = [param for name, param in self.model_.named_parameters() if name.endswith("weight")]
+            step = L2Step(self.optimizer_, weights, p["alpha"] / batch_size)
+        stopper = (PlateauStop("val_loss", p["tol"], p["patience"], restore=True) if stop_early
+                   else PlateauStop("loss", p["tol"], p["patience"], restore=False))
+        callbacks = [] if incremental else [stopper]
+        self.history_ = fit(self.model_, self._loss(), step, loader, 1 if incremental else p["epochs"],
+                            progress=p["progress"], callbacks=callbacks, validation_data=validation,
+                            metrics=[])
+        self.loss_curve_.extend(self.history_.loss)
+        self.n_iter_ += len(self.history_)
+        self.t_ += len(self.history_) * loader.samples_per_epoch()
+        self.best_loss_ = min([self.best_loss_, *self.history_.loss])
+        if stop_early:
+            self.validation_loss_curve_.extend(self.history_["val_loss"])
+            self.best_validation_loss_ = min(self.validation_loss_curve_)
+        return self
+
+    def _split(self, X: Array, target: Array, fraction: float) -> tuple[Array, Array, tuple[Array, Array]]:
+        seed = int(self._rng.integers(np.iinfo(np.int32).max))
+        stratify = target if self._loss_name == "softmax_cross_entropy" else None
+        try:
+            x_tr, x_val, y_tr, y_val = train_test_split(X, target, test_size=fraction, random_state=seed,
+                                                        stratify=stratify)
+        except ValueError:  # too few samples of some class to stratify, or too few rows at all
+            if X.shape[0] < 2:
+                raise ValueError(f"{type(self).__name__}: early_stopping needs at least 2 samples to "
+                                 f"hold out validation_fraction={fraction}, got {X.shape[0]}") from None
+            x_tr, x_val, y_tr, y_val = train_test_split(X, target, test_size=fraction, random_state=seed)
+        return x_tr, y_tr, (x_val, y_val)
+
+    def _loss(self) -> Any:
+        return registry.lookup("losses", self._loss_name)()
+
+    def _more_tags_multi_output(self) -> bool:
+        return False
+
+    def _forward(self, X: Any) -> Array:
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return self.model_.forward(X, False)
+
+    # -- tinynet.save / tinynet.load ------------------------------------------------------------
+    def _tinynet_export(self) -> dict[str, Any]:
+        check_is_fitted(self, "model_")
+        params = self.get_params()
+        params["hidden_layer_sizes"] = [int(s) for s in np.atleast_1d(params["hidden_layer_sizes"])]
+        if not isinstance(params["random_state"], (int, type(None))):
+            params["random_state"] = None  # a RandomState/Generator object is not saved
+        attributes = {key: _plain(getattr(self, key)) for key in FITTED if hasattr(self, key)}
+        if hasattr(self, "feature_names_in_"):
+            attributes["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
+        arrays = self._export_arrays(attributes)
+        return {"model": self.model_, "params": params, "attributes": attributes, "arrays": arrays}
+
+    def _export_arrays(self, attributes: dict[str, Any]) -> dict[str, Array]:
+        return {}
+
+    @classmethod
+    def _tinynet_import(cls, model: Sequential, params: dict[str, Any], attributes: dict[str, Any],
+                        arrays: dict[str, Array]) -> TinyNetEstimator:
+        params = dict(params)
+        params["hidden_layer_sizes"] = tuple(params.get("hidden_layer_sizes", ()))
+        try:
+            estimator = cls(**params)
+        except TypeError as err:
+            raise ValueError(f"load: the saved {cls.__name__} parameters do not fit: {err}") from None
+        for key, value in attributes.items():
+            if key not in (*FITTED, "feature_names_in_", *estimator._extra_attributes()):
+                raise ValueError(f"load: unknown {cls.__name__} attribute {key!r} in the file")
+            setattr(estimator, key, value)
+        if "feature_names_in_" in attributes:
+            estimator.feature_names_in_ = np.asarray(attributes["feature_names_in_"], dtype=object)
+        estimator.model_ = model
+        estimator._import_arrays(attributes, arrays)
+        return estimator
+
+    def _extra_attributes(self) -> tuple[str, ...]:
+        return ()
+
+    def _import_arrays(self, attributes: dict[str, Any], arrays: dict[str, Array]) -> None:
+        """Restore fitted attributes kept as arrays (the classifier's ``classes_``)."""
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able copy of a fitted attribute (numpy scalars and lists of them)."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
