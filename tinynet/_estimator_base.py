@@ -18,6 +18,7 @@ from tinynet import registry
 from tinynet._validation import check_choice, check_int, check_number
 from tinynet.callbacks import Callback, Run
 from tinynet.data import DataLoader
+from tinynet.early_stopping import model_state
 from tinynet.layers import Dense, Sequential
 from tinynet.progress import PROGRESS_MODES
 from tinynet.training import fit
@@ -28,13 +29,16 @@ FITTED = ("n_features_in_", "loss_curve_", "n_iter_", "t_", "best_loss_", "valid
 
 
 class PlateauStop(Callback):
-    """Stop when ``monitor`` has not improved by more than ``tol`` for ``patience`` epochs
-    in a row (scikit-learn MLP's rule); with ``restore``, put back the best epoch's weights."""
+    """scikit-learn MLP's stopping rule: stop once ``monitor`` has gone ``patience`` epochs in a
+    row without beating the best value so far by more than ``tol``. Unlike
+    :class:`tinynet.EarlyStopping` (Keras's rule), the best value follows every gain, even one
+    smaller than ``tol``, so a slow crawl stops too. With ``restore``, the best epoch's
+    weights (and buffers) are put back at the end."""
 
     def __init__(self, monitor: str, tol: float, patience: int, restore: bool) -> None:
         self.monitor, self.tol, self.patience, self.restore = monitor, tol, patience, restore
         self.best, self.wait = np.inf, 0
-        self.best_weights: list[Array] | None = None
+        self.best_state: list[Array] | None = None
 
     def on_train_begin(self, run: Run) -> None:
         self.run = run
@@ -45,14 +49,14 @@ class PlateauStop(Callback):
         if value < self.best:
             self.best = value
             if self.restore:
-                self.best_weights = [p.data.copy() for p in self.run.model.parameters()]
+                self.best_state = [a.copy() for a in model_state(self.run.model)]
         if self.wait >= self.patience:
             self.run.stop_training = True
 
     def on_train_end(self, logs: dict[str, Any]) -> None:
-        if self.restore and self.best_weights is not None:
-            for param, best in zip(self.run.model.parameters(), self.best_weights):
-                param.data[...] = best
+        if self.best_state is not None:
+            for array, best in zip(model_state(self.run.model), self.best_state):
+                array[...] = best
 
 
 class L2Step:
@@ -200,8 +204,8 @@ class TinyNetEstimator(BaseEstimator):
         if p["alpha"]:
             weights = [param for name, param in self.model_.named_parameters() if name.endswith("weight")]
             step = L2Step(self.optimizer_, weights, p["alpha"] / batch_size)
-        stopper = (PlateauStop("val_loss", p["tol"], p["patience"], restore=True) if stop_early
-                   else PlateauStop("loss", p["tol"], p["patience"], restore=False))
+        stopper = PlateauStop("val_loss" if stop_early else "loss", p["tol"], p["patience"],
+                              restore=stop_early)
         callbacks = [] if incremental else [stopper]
         self.history_ = fit(self.model_, self._loss(), step, loader, 1 if incremental else p["epochs"],
                             progress=p["progress"], callbacks=callbacks, validation_data=validation,
