@@ -148,3 +148,28 @@ def test_help_on_every_subcommand_is_rich(command, monkeypatch):
                        "--epochs", "--seed", "--test-size", "--val-split", "--standardize", "--plot",
                        "--save", "--progress"):
             assert option in text
+
+
+def test_regression_csv_and_builtin_binary_and_evaluate(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 2))
+    with open(tmp_path / "house.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["rooms", "age", "price"])
+        writer.writerows([f"{a:.5f}", f"{b:.5f}", f"{3 * a - b + 0.5:.5f}"] for a, b in x)
+    status, out, _ = run(["train", "--data", tmp_path / "house.csv", "--target", "price", "--init",
+                          "he_normal", "--optimizer", "adam", "--epochs", "150", "--progress", "none",
+                          "--save", tmp_path / "r.npz"], capsys)
+    assert status == 0 and "r2" in out
+    status, out, _ = run(["predict", tmp_path / "r.npz", tmp_path / "house.csv"], capsys)
+    predicted = np.array([float(v) for v in out.splitlines()[1:]])
+    assert status == 0 and out.startswith("price")
+    assert np.corrcoef(predicted, 3 * x[:, 0] - x[:, 1])[0, 1] > 0.95
+    status, out, _ = run(["train", "--data", "breast_cancer", "--standardize", "--init", "he_normal",
+                          "--loss", "sigmoid_binary_cross_entropy", "--optimizer", "adam", "--lr", "0.001",
+                          "--epochs", "5", "--progress", "none", "--save", tmp_path / "b.npz"], capsys)
+    assert status == 0
+    assert tn.load(tmp_path / "b.npz")[-1].out_features == 1  # one logit: the sigmoid is in the loss
+    status, out, _ = run(["evaluate", tmp_path / "b.npz", "--data", "breast_cancer"], capsys)
+    accuracy = float(out.split("│")[-2])
+    assert status == 0 and accuracy > 0.85
