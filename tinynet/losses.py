@@ -5,6 +5,7 @@ stable, cheap gradient.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -81,35 +82,37 @@ class SoftmaxCrossEntropy(Loss):
 
     task = "multiclass"
     LOSS = "Bc,Bc->"
+    ROW_SUM = "Bc->B"
 
     def __init__(self) -> None:
-        self._p: Array | None = None
+        self._exp: Array | None = None
+        self._sums: Array | None = None
         self._target: Array | None = None
 
     def compute(self, logits: Array, target: Array) -> float:
         shifted = logits - logits.max(axis=1, keepdims=True)
         exp = np.exp(shifted)
-        sums = exp.sum(axis=1, keepdims=True)
-        log_p = shifted - np.log(sums)
-        self._p = exp / sums
-        self._target = target
+        sums = einsum(self.ROW_SUM, exp)[:, None]  # p = exp / sums, formed only in backward
+        self._exp, self._sums, self._target = exp, sums, target
         batch = logits.shape[0]
-        if target.ndim == 1:
-            picked = log_p[np.arange(batch), target.astype(np.intp, copy=False)]
-            return -float(picked.sum()) / batch
+        if target.ndim == 1:  # -log p[B, t_B] = log(sums_B) - shifted[B, t_B]
+            picked = shifted[_rows(batch), target.astype(np.intp, copy=False)]
+            return float(np.log(sums).sum() - picked.sum()) / batch
+        log_p = shifted - np.log(sums)
         return -float(einsum(self.LOSS, target.astype(log_p.dtype, copy=False), log_p)) / batch
 
     def backward(self) -> Array:
-        if self._p is None or self._target is None:
+        if self._exp is None or self._sums is None or self._target is None:
             raise RuntimeError("SoftmaxCrossEntropy.backward called before forward")
-        p, target = self._p, self._target
-        batch = p.shape[0]
+        exp, target = self._exp, self._target
+        batch = exp.shape[0]
         if target.ndim == 1:
-            grad = p.copy()
-            grad[np.arange(batch), target.astype(np.intp, copy=False)] -= 1
+            grad = exp / (self._sums * batch)
+            grad[_rows(batch), target.astype(np.intp, copy=False)] -= exp.dtype.type(1 / batch)
         else:
-            grad = p - target.astype(p.dtype, copy=False)
-        grad /= p.dtype.type(batch)
+            grad = exp / self._sums
+            grad -= target
+            grad *= exp.dtype.type(1 / batch)
         return grad
 
     def check_target(self, target: Array, n_outputs: int, name: str = "target") -> None:
@@ -238,3 +241,11 @@ class MeanSquaredError(Loss):
             hint = "; for one target per sample end the model in Dense(..., 1)" if target.ndim == 1 else ""
             raise ValueError(f"MeanSquaredError: {name} must have shape (B, {n_outputs}) to match "
                              f"the model's {n_outputs} outputs, got {target.shape}{hint}")
+
+
+@lru_cache(maxsize=64)
+def _rows(batch: int) -> Array:
+    """``arange(batch)``, cached: it indexes each row's label column on every step."""
+    rows = np.arange(batch)
+    rows.flags.writeable = False
+    return rows
