@@ -187,9 +187,6 @@ class TinyNetEstimator(BaseEstimator):
             self.model_ = self._build(X.shape[1], n_out, p, self._rng)
             self.loss_curve_: list[float] = []
             self.n_iter_, self.t_, self.best_loss_ = 0, 0, np.inf
-            if self.early_stopping:
-                self.validation_loss_curve_: list[float] = []
-                self.best_validation_loss_ = np.inf
         if first_call or not hasattr(self, "optimizer_"):
             self.optimizer_ = p["optimizer"](self.model_.parameters(), lr=p["lr"])
         if not hasattr(self, "_rng"):
@@ -214,8 +211,9 @@ class TinyNetEstimator(BaseEstimator):
         self.n_iter_ += len(self.history_)
         self.t_ += len(self.history_) * loader.samples_per_epoch()
         self.best_loss_ = min([self.best_loss_, *self.history_.loss])
-        if stop_early:
-            self.validation_loss_curve_.extend(self.history_["val_loss"])
+        if stop_early:  # (a warm start may switch early stopping on after a first fit without it)
+            earlier = getattr(self, "validation_loss_curve_", []) if not first_call else []
+            self.validation_loss_curve_ = [*earlier, *self.history_["val_loss"]]
             self.best_validation_loss_ = min(self.validation_loss_curve_)
         return self
 
