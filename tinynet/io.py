@@ -116,7 +116,7 @@ def load_with_metadata(path: str | os.PathLike[str], *,
     model = instantiate(plan)
     _check_against_model(model, header, arrays, where)
     for name, param in model.named_parameters():
-        param.data = arrays[f"param/{name}"].copy()
+        param.data[...] = arrays[f"param/{name}"]  # shape and dtype checked equal above
         param.grad = np.zeros_like(param.data)
     for prefix, layer in _walk(model):
         own = _own_state(layer)
