@@ -28,6 +28,7 @@ class Run:
     steps_per_epoch: int
     history: History
     metric_names: list[str] = field(default_factory=list)
+    log_names: list[str] = field(default_factory=list)  # the keys each epoch's logs will have
     stop_training: bool = False
 
 

@@ -75,13 +75,19 @@ class EarlyStopping(Callback):
     def on_train_begin(self, run: Run) -> None:
         self._reset()
         self.run = run
+        # Other callbacks may add log keys, but val_* ones need validation data: say so now.
+        if self.monitor.startswith("val_") and "val_loss" not in run.log_names:
+            self._missing_monitor(run.log_names)
+
+    def _missing_monitor(self, names: list[str]) -> None:
+        hint = (" (pass validation_data=(x_val, y_val) to fit)"
+                if self.monitor.startswith("val_") else "")
+        raise ValueError(f"EarlyStopping monitors {self.monitor!r}, but the epoch logs only have "
+                         f"{sorted(names)}{hint}")
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         if self.monitor not in logs:
-            hint = (" (pass validation_data=(x_val, y_val) to fit)"
-                    if self.monitor.startswith("val_") else "")
-            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, but the epoch logs only have "
-                             f"{sorted(logs)}{hint}")
+            self._missing_monitor(list(logs))
         value = float(logs[self.monitor])
         if self._improved(value):
             self.best, self.best_epoch, self.wait = value, epoch, 0

@@ -100,11 +100,13 @@ def fit(
     validation = _check_validation(validation_data, loader, loss, n_outputs)
 
     history = History()
-    run = Run(model, loss, optimizer, epochs, len(loader), history, list(metric_fns))
+    log_names = ["loss", *metric_fns]
+    if validation is not None:
+        log_names += [f"val_{name}" for name in log_names]
+    run = Run(model, loss, optimizer, epochs, len(loader), history, list(metric_fns), log_names)
     listeners: list[Callback] = [history, *make_display(progress), *callbacks]
     compute = loss.compute if isinstance(loss, Loss) else loss.forward
     skip_data_grad = accepts_need_input_grad(model)
-    lr = getattr(optimizer, "lr", None)
     started = time.perf_counter()
     for cb in listeners:
         cb.on_train_begin(run)
@@ -122,7 +124,8 @@ def fit(
                     output = model.forward(xb, True)
                     value = compute(output, yb)
                     if not math.isfinite(value):
-                        raise TrainingDiverged(epoch, batch, value, lr, history)
+                        raise TrainingDiverged(epoch, batch, value, getattr(optimizer, "lr", None),
+                                               history)
                     grad = loss.backward()
                     if skip_data_grad:
                         model.backward(grad, need_input_grad=False)  # type: ignore[call-arg]
