@@ -10,6 +10,7 @@ from report import (
     SUMMARY_COLUMNS,
     Results,
     contender_rows,
+    fmt_load,
     machine,
     must_show,
     summary_rows,
@@ -59,9 +60,9 @@ Measured in a fresh process running one float32 epoch of the mlp-f32 workload th
 `tn.fit` (batch 128). **tracemalloc** is started before the data is made, so its peak is the
 whole working set of the run: the data set itself, the model, the optimizer and every temporary
 of the training loop (numpy reports each array buffer to tracemalloc). It does not see memory
-that BLAS allocates for itself; the **ru_maxrss delta** (the process's resident high-water mark
-after the epoch minus before the data, with BLAS already started) does, but it also counts
-memory the allocator keeps after `free`. The verdict uses tracemalloc; 1 MB = 10^6 bytes.
+that BLAS allocates for itself; the **resident high-water mark delta** (`VmHWM` after the epoch
+minus before the data, with BLAS already started) does, but it also counts memory the allocator
+keeps after `free`. The verdict uses tracemalloc; 1 MB = 10^6 bytes.
 """
 
 
@@ -111,8 +112,12 @@ def render(res: Results) -> str:
         "`OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE` for itself only; see \"OpenBLAS kernel\" "
         "below for why.",
         "## Summary: tinynet's median time ÷ each contender's",
-        "Below 1: tinynet is faster. Each row is one workload; details below.",
-        table(["workload", *[f"÷ {c}" for c in SUMMARY_COLUMNS]], summary_rows(res)),
+        "Below 1: tinynet is faster. Each row is one workload; details below. The last column "
+        "is how many of the machine's cores *other* processes used on average while the "
+        "workload ran (from /proc/stat minus the benchmark's own processes): well above 0 "
+        "means a busy machine and inflated, noisier times.",
+        table(["workload", *[f"÷ {c}" for c in SUMMARY_COLUMNS], "others' load (cores)"],
+              summary_rows(res)),
         "## Must show (issue 3)",
         table(["item", "measured", "verdict"], must_show(res)),
         "## Times per workload",
@@ -120,7 +125,8 @@ def render(res: Results) -> str:
     ]
     for work in res.works:
         if work.name in res.times:
-            parts.append(f"### {work.name}: {work.title}\n\n{work.describe()}.\n\n"
+            parts.append(f"### {work.name}: {work.title}\n\n{work.describe()}; other processes "
+                         f"used {fmt_load(res.foreign.get(work.name))} cores meanwhile.\n\n"
                          + table(["contender", "median s", "min–max s", "µs/step", "÷ tinynet"],
                                  contender_rows(res, work)))
     mem = res.probes.get("memory")
@@ -134,7 +140,8 @@ def render(res: Results) -> str:
              f"{mem['peak_tracemalloc'] / MB:.1f}"],
             ["peak while making the data, loader and model", f"{mem['peak_setup'] / MB:.1f}"],
             ["peak during `fit` (data included)", f"{mem['peak_fit'] / MB:.1f}"],
-            ["ru_maxrss delta (cross-check)", f"{mem['rss_delta'] / MB:.1f}"],
+            ["resident high-water mark delta (cross-check)",
+             "n/a" if mem["rss_delta"] is None else f"{mem['rss_delta'] / MB:.1f}"],
         ])]
     kernel = res.probes.get("kernel")
     if kernel:

@@ -1,7 +1,7 @@
 """Measurements that need a fresh process of their own, each printing one JSON line.
 
 * ``memory``: peak memory of one float32 MLP epoch in tinynet (tracemalloc, and
-  the ru_maxrss high-water mark as a cross-check).
+  the resident high-water mark VmHWM as a cross-check).
 * ``kernel``: ms per step of the floor, the matmul loop and tinynet under the
   environment it is started with (the parent starts it with and without the
   machine's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE), and which OpenBLAS kernel ran.
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -39,8 +38,19 @@ def threadpools() -> list[dict[str, Any]]:
                                    "filepath")} for d in threadpool_info()]
 
 
-def _max_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+def _peak_rss_bytes() -> int | None:
+    """This process's resident high-water mark (VmHWM), None where /proc is missing.
+
+    Not ``ru_maxrss``: on Linux that survives ``exec`` and so starts at the
+    (large) benchmark parent's peak."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 def probe_memory(mode: str) -> dict[str, Any]:
@@ -49,7 +59,7 @@ def probe_memory(mode: str) -> dict[str, Any]:
     tracemalloc sees every numpy data buffer (numpy reports them to it) and
     Python object, from before the data is made until the epoch ends, so its
     peak is the whole working set of the run including the data set itself.
-    BLAS's internal buffers are not numpy's: the ru_maxrss delta (high-water
+    BLAS's internal buffers are not numpy's: the VmHWM delta (high-water
     mark after the epoch minus before the data, BLAS already warmed up) covers
     them, but also counts freed memory the allocator did not return.
     """
@@ -60,7 +70,7 @@ def probe_memory(mode: str) -> dict[str, Any]:
 
     work = get_workload("mlp-f32", mode)
     np.ones((64, 64)) @ np.ones((64, 64))  # start BLAS's threads and buffers before the baseline
-    rss_before = _max_rss_bytes()
+    rss_before = _peak_rss_bytes()
     tracemalloc.start()
     x, y = make_data(work)
     run = prepare_tinynet(work, x, y)
@@ -72,7 +82,8 @@ def probe_memory(mode: str) -> dict[str, Any]:
     params = 4 * sum(a * b + b for a, b in zip(work.sizes, work.sizes[1:]))
     return {"workload": work.name, "peak_tracemalloc": max(peak_setup, peak_fit),
             "peak_setup": peak_setup, "peak_fit": peak_fit,
-            "rss_delta": _max_rss_bytes() - rss_before, "data": int(x.nbytes + y.nbytes),
+            "rss_delta": None if rss_before is None else (_peak_rss_bytes() or 0) - rss_before,
+            "data": int(x.nbytes + y.nbytes),
             "params": params}
 
 

@@ -28,6 +28,7 @@ class Results:
     probes: dict[str, Any] = field(default_factory=dict)
     torch_info: dict[str, Any] | None = None
     threadpools: list[dict[str, Any]] = field(default_factory=list)
+    foreign: dict[str, float | None] = field(default_factory=dict)  # cores others used
     wall: float = 0.0
 
     def median(self, work: str, contender: str) -> float | None:
@@ -62,10 +63,15 @@ def contender_rows(res: Results, work: Workload) -> list[list[str]]:
 SUMMARY_COLUMNS = ("GEMM floor", "numpy einsum loop", "numpy matmul loop", "PyTorch", "scikit-learn")
 
 
+def fmt_load(cores: float | None) -> str:
+    return "n/a" if cores is None else f"{cores:.2f}"
+
+
 def summary_rows(res: Results) -> list[list[str]]:
-    """Per workload: tinynet's median ÷ each contender's (below 1: tinynet is faster)."""
-    return [[w.name, *[fmt_ratio(res.ratio(w.name, TINYNET, c)) for c in SUMMARY_COLUMNS]]
-            for w in res.works if w.name in res.times]
+    """Per workload: tinynet's median ÷ each contender's (below 1: tinynet is faster),
+    and how many cores other processes took meanwhile."""
+    return [[w.name, *[fmt_ratio(res.ratio(w.name, TINYNET, c)) for c in SUMMARY_COLUMNS],
+             fmt_load(res.foreign.get(w.name))] for w in res.works if w.name in res.times]
 
 
 def _check(value: float | None, limit: float, strict: bool = False) -> str:
@@ -132,8 +138,9 @@ def machine(res: Results) -> list[tuple[str, str]]:
     import numpy as np
 
     blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
-    pools = ", ".join(f"{p['internal_api']} {p.get('version') or ''} kernel={p.get('architecture')} "
-                      f"threads={p['num_threads']}" for p in res.threadpools) or "threadpoolctl missing"
+    pools = "; ".join(f"{p['internal_api']} {p.get('version') or ''} kernel={p.get('architecture')} "
+                      f"threads={p['num_threads']} ({os.path.basename(p.get('filepath') or '?')})"
+                      for p in res.threadpools) or "threadpoolctl missing"
     env = ", ".join(f"{k}={os.environ[k]}" for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
                     if k in os.environ) or "both unset"
     torch = "not installed" if res.torch_info is None else (

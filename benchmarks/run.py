@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 
 from contenders import NUMPY_CONTENDERS, Runner
+from load import ForeignLoad
 from page import render
 from probes import run_probe, threadpools
 from report import ORDER, Results, contender_rows, must_show, summary_rows
@@ -32,6 +33,7 @@ PROBES = ("memory", "kernel", "contention")
 WARM_UP_STEPS = 10
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUTPUT = os.path.join(ROOT, "docs", "benchmarks.md")
+BUSY = 0.2  # cores used by other processes above which a workload's times are suspect
 MACHINE_OPENBLAS = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "512"}
 
 
@@ -126,8 +128,8 @@ def print_results(res: Results, console: Console) -> None:
                        ["contender", "median s", "min–max s", "µs/step", "÷ tinynet"],
                        contender_rows(res, work))
     rich_table("tinynet's median ÷ each contender's (below 1: tinynet is faster)",
-               ["workload", "÷ floor", "÷ einsum loop", "÷ matmul loop", "÷ PyTorch", "÷ sklearn"],
-               summary_rows(res))
+               ["workload", "÷ floor", "÷ einsum loop", "÷ matmul loop", "÷ PyTorch", "÷ sklearn",
+                "others' load (cores)"], summary_rows(res))
     rich_table("Must show (issue 3)", ["item", "measured", "verdict"], must_show(res))
 
 
@@ -140,15 +142,23 @@ def main(argv: list[str] | None = None) -> int:
     wanted = set(args.only or [w.name for w in workloads(args.mode)] + list(PROBES))
     res.works = [w for w in workloads(args.mode) if w.name in wanted]
     worker = None
+    meter = ForeignLoad()
     if torch_available() and not args.no_torch:
         worker = TorchWorker()
         res.torch_info = worker.info
+        meter.pids.append(worker.process.pid)
     else:
         console.log("PyTorch left out (not installed or --no-torch)")
     try:
         for work in res.works:
             console.log(f"{work.name}: {work.describe()}")
+            meter.start()
             res.times[work.name] = time_workload(work, args.mode, args.rounds, worker, console)
+            res.foreign[work.name] = meter.stop()
+            busy = res.foreign[work.name]
+            if busy is not None and busy > BUSY:
+                console.log(f"[yellow]warning: other processes used {busy:.2f} cores during "
+                            f"{work.name}; its times are inflated[/yellow]")
     finally:
         if worker is not None:
             worker.close()
