@@ -9,7 +9,7 @@ from numpy.typing import DTypeLike
 
 from tinynet._validation import check_float_dtype, check_int
 from tinynet.contract import einsum
-from tinynet.init import Initializer, RngLike, as_generator, get_initializer
+from tinynet.init import INITIALIZERS, Initializer, RngLike, as_generator, get_initializer
 from tinynet.layers.base import Array, Layer
 from tinynet.parameter import Parameter
 
@@ -93,9 +93,11 @@ class Dense(Layer):
         return (input_shape[0], self.out_features)
 
     def get_config(self) -> dict[str, Any]:
-        return {"in_features": self.in_features, "out_features": self.out_features,
-                "bias": self.bias is not None, "init": self.init,
-                "dtype": self.weight.dtype.name}
+        config: dict[str, Any] = {"in_features": self.in_features, "out_features": self.out_features,
+                                  "bias": self.bias is not None, "dtype": self.weight.dtype.name}
+        if self.init in INITIALIZERS:  # a custom callable is not stored: saved weights are loaded
+            config["init"] = self.init
+        return config
 
     def extra_repr(self) -> str:
         dtype = "" if self.weight.dtype == np.float64 else f", dtype={self.weight.dtype}"
