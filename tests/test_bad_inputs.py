@@ -32,6 +32,21 @@ def fit(**kwargs: object) -> None:
            **args)  # type: ignore[arg-type]
 
 
+def garbage_file() -> str:
+    import tempfile
+
+    path = tempfile.mktemp(suffix=".npz")
+    with open(path, "wb") as file:
+        file.write(b"not a zip archive")
+    return path
+
+
+def estimator(**params: object) -> object:
+    from tinynet.sklearn import TinyNetClassifier
+
+    return TinyNetClassifier(**params)
+
+
 def with_nan(a: np.ndarray, where: tuple[int, ...] = (2, 1)) -> np.ndarray:
     a = a.astype(float).copy()
     a[where] = np.nan
@@ -143,6 +158,45 @@ CASES: dict[str, tuple[Callable[[], object], type[Exception], list[str]]] = {
     "unknown on_interrupt": (lambda: fit(on_interrupt="ignore"), ValueError, ["on_interrupt", "'stop'"]),
     "evaluate length mismatch": (lambda: tn.evaluate(model(), tn.SoftmaxCrossEntropy(), X, Y[:3]),
                                  ValueError, ["same number of rows", "(12, 4)", "(3,)"]),
+    # library
+    "adam beta of 1": (lambda: tn.Adam(model().parameters(), betas=(1.0, 0.999)), ValueError,
+                       ["betas[0]", "< 1", "1.0"]),
+    "adam eps zero": (lambda: tn.Adam(model().parameters(), eps=0), ValueError, ["eps", "> 0", "0"]),
+    "dropout p of 1": (lambda: tn.Dropout(1.0), ValueError, ["Dropout p", "< 1", "1.0"]),
+    "batchnorm wrong features": (lambda: tn.BatchNorm(3).forward(np.ones((4, 5))), ValueError,
+                                 ["BatchNorm(features=3)", "(batch, 3)", "(4, 5)"]),
+    "binary labels not 0/1": (lambda: tn.SigmoidBinaryCrossEntropy().forward(np.ones(4),
+                                                                             np.array([0, 1, 2, 1])),
+                              ValueError, ["0 and 1", "[2]"]),
+    "mse target shape": (lambda: tn.MeanSquaredError().forward(np.ones((4, 2)), np.ones((4, 3))),
+                         ValueError, ["MeanSquaredError", "(B, 2)", "(4, 3)"]),
+    "early stopping without validation": (lambda: fit(callbacks=[tn.EarlyStopping()]), ValueError,
+                                          ["'val_loss'", "validation_data"]),
+    "schedule step_size zero": (lambda: tn.StepLR(tn.SGD(model().parameters(), lr=0.1), step_size=0),
+                                ValueError, ["step_size", ">= 1", "0"]),
+    "einsum layer without output": (lambda: tn.Einsum("Bi,oi", (3, 4)), ValueError,
+                                    ["'Bi,oi'", "explicit output"]),
+    "einsum layer weight shape": (lambda: tn.Einsum("Bi,oi->Bo", (3,)), ValueError,
+                                  ["weight term 'oi'", "2 sizes", "(3,)"]),
+    "graph unknown input": (lambda: tn.Graph(inputs="x", nodes={"a": (tn.Dense(4, 3), "y")}, output="a"),
+                            ValueError, ["node 'a'", "unknown 'y'"]),
+    "residual changes shape": (lambda: tn.Residual(tn.Dense(4, 3)).forward(np.ones((2, 4))), ValueError,
+                               ["Residual", "(2, 4)", "(2, 3)"]),
+    "summary wrong features": (lambda: tn.summary(model(), 5), ValueError, ["summary", "(batch, 4)"]),
+    # files
+    "load a file that is not a model": (lambda: tn.load(garbage_file()), ValueError,
+                                        ["not a tinynet model file"]),
+    "save into a missing folder": (lambda: tn.save(model(), "/nonexistent/dir/m.npz"), FileNotFoundError,
+                                   ["'/nonexistent/dir'", "does not exist"]),
+    "save something else": (lambda: tn.save("model", "m.npz"), TypeError, ["save", "Layer", "str"]),
+    # estimators
+    "estimator hidden size zero": (lambda: estimator(hidden_layer_sizes=(0,)).fit(X, Y), ValueError,
+                                   ["hidden_layer_sizes", ">= 1", "0"]),
+    "estimator unknown activation": (lambda: estimator(activation="relux").fit(X, Y), ValueError,
+                                     ["activation", "did you mean 'relu'"]),
+    "estimator NaN in X": (lambda: estimator().fit(with_nan(X), Y), ValueError, ["NaN"]),
+    "estimator feature count": (lambda: estimator(epochs=1).fit(X, Y).predict(X[:, :3]), ValueError,
+                                ["3 features", "expecting 4"]),
     # tools
     "gradcheck loss without target": (lambda: tn.gradcheck(tn.SoftmaxCrossEntropy(), np.ones((2, 3))),
                                       ValueError, ["target"]),
@@ -167,3 +221,14 @@ def test_bad_input(name: str) -> None:
 
 def test_the_table_is_big_enough() -> None:
     assert sum(error is not None for _, error, _ in CASES.values()) >= 40
+
+
+def test_reliability_page_is_up_to_date() -> None:
+    """docs/reliability.md is generated from this table: regenerate it after changing a message."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "docs" / "gen_reliability.py"
+    done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr

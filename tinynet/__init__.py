@@ -7,7 +7,7 @@ speed by :mod:`tinynet.contract`.
 from tinynet.callbacks import Callback, History, Run
 from tinynet.contract import einsum
 from tinynet.data import DataLoader, one_hot
-from tinynet.early_stopping import EarlyStopping
+from tinynet.early_stopping import EarlyStopping, RestoreOnInterrupt
 from tinynet.gradcheck import gradcheck, gradcheck_details
 from tinynet.io import load, save
 from tinynet.layers import (
@@ -46,6 +46,7 @@ __all__ = [
     "Parameter", "TrainingDiverged", "evaluate", "fit", "__version__",
     "save", "load", "plot_history",
     "Dropout", "BatchNorm", "SigmoidBinaryCrossEntropy", "MeanSquaredError", "Adam", "AdamW",
-    "LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "EarlyStopping", "summary",
+    "LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "EarlyStopping", "RestoreOnInterrupt",
+    "summary",
     "Einsum", "Residual", "Parallel", "Graph", "Add", "Concat",
 ]

@@ -114,6 +114,9 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
                       help="scale features to zero mean, unit variance (training statistics)")
 
 
+INTERRUPTED = 130  # the shell's status for a command ended by Ctrl-C (128 + SIGINT)
+
+
 def train(args: argparse.Namespace) -> int:
     if args.plot and importlib.util.find_spec("matplotlib") is None:
         raise ImportError('--plot needs matplotlib: pip install "tinynet[plot]"')
@@ -132,9 +135,12 @@ def train(args: argparse.Namespace) -> int:
     x_train, y_train = parts["train"]
     loader = tn.DataLoader(x_train, y_train, batch_size=args.batch_size, shuffle=args.shuffle,
                            last_batch=args.last_batch, rng=rng)
+    # Ctrl-C: fit stops between batches; the weights go back to the last completed epoch.
     history = tn.fit(model, loss, optimizer, loader, args.epochs, progress=args.progress,
-                     validation_data=parts.get("validation"))
+                     validation_data=parts.get("validation"), callbacks=[tn.RestoreOnInterrupt()])
     console = get_console()
+    if history.interrupted:
+        console.print(f"interrupted: keeping the model of epoch {len(history)}", highlight=False)
     results = _results_table({name: _metrics(model, loss, x, y) for name, (x, y) in parts.items()},
                              title=f"{args.data}: {len(history)} epochs")
     console.print(results)
@@ -150,7 +156,7 @@ def train(args: argparse.Namespace) -> int:
                 "labels": table.labels, "loss": type(loss).__name__, "preprocessing": prep.to_json()}
         tn.save(model, args.save, metadata={"tinynet_cli": meta})
         console.print(f"saved the model to {args.save}")
-    return 0
+    return INTERRUPTED if history.interrupted else 0
 
 
 def _split(table: Table, test_size: float, val_split: float, seed: int) -> dict[str, Any]:
@@ -286,6 +292,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = {"train": train, "evaluate": evaluate, "predict": predict, "summary": summary}[args.command]
     try:
         return command(args)
+    except KeyboardInterrupt:  # outside fit (loading, saving): nothing half done is kept
+        print("tinynet: interrupted", file=sys.stderr)
+        return INTERRUPTED
     except tn.TrainingDiverged as err:
         print(f"tinynet: {err}", file=sys.stderr)
         return 1

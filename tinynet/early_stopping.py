@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from tinynet._validation import check_choice, check_int, check_number
 from tinynet.callbacks import Callback, Run
 
-__all__ = ["EarlyStopping", "model_state"]
+__all__ = ["EarlyStopping", "RestoreOnInterrupt", "model_state"]
 
 logger = logging.getLogger("tinynet")
 MAX_HINTS = ("acc", "auc", "r2", "precision", "recall", "f1")
@@ -154,3 +154,30 @@ def _buffers(layer: Any) -> Iterator[NDArray[Any]]:
     if callable(children):
         for _, child in children():
             yield from _buffers(child)
+
+
+class RestoreOnInterrupt(Callback):
+    """If training is interrupted (Ctrl-C) mid-epoch, put back the weights of the
+    last *completed* epoch (or the starting weights), so that what is kept or saved
+    is a model from an epoch boundary, never a partial epoch.
+
+    It copies the model's arrays (see :func:`model_state`) after every epoch: one
+    pass over the parameters per epoch. The optimizer's state is not rolled back.
+    """
+
+    def on_train_begin(self, run: Run) -> None:
+        self.run = run
+        self.restored_epoch: int | None = None
+        self._epoch = 0
+        self._saved = [a.copy() for a in model_state(run.model)]
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        self._epoch = epoch
+        for kept, now in zip(self._saved, model_state(self.run.model)):
+            np.copyto(kept, now)
+
+    def on_train_end(self, logs: dict[str, Any]) -> None:
+        if self.run.history.interrupted:
+            for now, kept in zip(model_state(self.run.model), self._saved):
+                np.copyto(now, kept)
+            self.restored_epoch = self._epoch

@@ -57,6 +57,9 @@ def save(obj: Any, path: str | os.PathLike[str], *, metadata: Mapping[str, Any] 
     import tinynet
 
     path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"save: the folder {folder!r} for {path!r} does not exist")
     header: dict[str, Any] = {"format": "tinynet", "format_version": FORMAT_VERSION,
                               "tinynet_version": tinynet.__version__}
     arrays: dict[str, Array] = {}
