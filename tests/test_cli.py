@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console
 
 import tinynet as tn
-from tinynet import cli
+from tinynet import cli, cli_args
 from tinynet.datasets import article_iris
 
 NAMES = np.array(["cat", "dog", "bird"])
@@ -137,7 +137,8 @@ def test_other_errors_are_one_line_too(tmp_path, capsys):
 @pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"], ["summary"]])
 def test_help_on_every_subcommand_is_rich(command, monkeypatch):
     buffer = io.StringIO()
-    monkeypatch.setattr(cli, "get_console", lambda: Console(file=buffer, force_terminal=True, width=100))
+    monkeypatch.setattr(cli_args, "get_console",
+                        lambda: Console(file=buffer, force_terminal=True, width=100))
     with pytest.raises(SystemExit) as exit_info:
         cli.main([*command, "--help"])
     assert exit_info.value.code == 0
