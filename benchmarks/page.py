@@ -21,6 +21,9 @@ METHOD = """\
   short untimed warm-up (a few steps). Then, in each round, every contender builds a fresh model
   (untimed) and trains it once through the whole workload (timed); the order of the contenders
   rotates from round to round. The tables give the median over the rounds and the min–max.
+- **A shared machine.** For each workload the run measures how many cores *other* processes
+  used meanwhile (/proc/stat minus the benchmark's own processes). When that exceeds 0.2 cores,
+  the workload is measured again (`--retries`, default once) and the quieter attempt is kept.
 - **What is timed.** Only the training call: `tn.fit(...)`, the hand-written loop, or
   `MLPClassifier.fit` (which initialises its weights and validates `x` inside `fit`, so that is in
   its time). Data generation, `tn.DataLoader(...)` and model construction are not timed.
@@ -125,8 +128,10 @@ def render(res: Results) -> str:
     ]
     for work in res.works:
         if work.name in res.times:
+            attempts = res.attempts.get(work.name, 1)
+            kept = "" if attempts == 1 else f" (the quietest of {attempts} attempts)"
             parts.append(f"### {work.name}: {work.title}\n\n{work.describe()}; other processes "
-                         f"used {fmt_load(res.foreign.get(work.name))} cores meanwhile.\n\n"
+                         f"used {fmt_load(res.foreign.get(work.name))} cores meanwhile{kept}.\n\n"
                          + table(["contender", "median s", "min–max s", "µs/step", "÷ tinynet"],
                                  contender_rows(res, work)))
     mem = res.probes.get("memory")

@@ -29,6 +29,7 @@ class Results:
     torch_info: dict[str, Any] | None = None
     threadpools: list[dict[str, Any]] = field(default_factory=list)
     foreign: dict[str, float | None] = field(default_factory=dict)  # cores others used
+    attempts: dict[str, int] = field(default_factory=dict)
     wall: float = 0.0
 
     def median(self, work: str, contender: str) -> float | None:
