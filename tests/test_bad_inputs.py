@@ -35,10 +35,9 @@ def fit(**kwargs: object) -> None:
 def garbage_file() -> str:
     import tempfile
 
-    path = tempfile.mktemp(suffix=".npz")
-    with open(path, "wb") as file:
+    with tempfile.NamedTemporaryFile(suffix=".npz", delete=False) as file:
         file.write(b"not a zip archive")
-    return path
+    return file.name
 
 
 def estimator(**params: object) -> object:
@@ -124,6 +123,8 @@ CASES: dict[str, tuple[Callable[[], object], type[Exception], list[str]]] = {
                                 ValueError, ["batch_size=20", "12 rows", "no batch"]),
     "bad rng": (lambda: tn.DataLoader(X, Y, shuffle=True, rng="seed"), TypeError, ["rng", "integer"]),
     "one_hot out of range": (lambda: tn.one_hot(np.array([0, 5]), 3), ValueError, ["[0, 3)", "5"]),
+    "one_hot of nothing": (lambda: tn.one_hot(np.array([], dtype=int)), ValueError, ["n_classes"]),
+    "einsum of strings": (lambda: tn.einsum("i,i->", ["a"], ["b"]), TypeError, ["operand 0", "numbers"]),
     # optimizers
     "lr negative": (lambda: tn.SGD(model().parameters(), lr=-0.1), ValueError,
                     ["lr must be a finite number > 0, got -0.1"]),

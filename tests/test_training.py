@@ -142,3 +142,34 @@ def test_bar_in_a_terminal_and_none_prints_nothing():
     assert "epoch" in out and "20/20" in out and "training finished" in out
     assert "loss" in out
     assert run_with_console("none") == ""
+
+
+def test_display_is_closed_when_a_callback_fails_to_start():
+    buffer = io.StringIO()
+    old, progress._console = progress._console, Console(file=buffer, force_terminal=True, width=100)
+    try:
+        _, model, loader = iris_setup()
+        with pytest.raises(ValueError, match="validation_data"):
+            tn.fit(model, tn.SoftmaxCrossEntropy(), tn.SGD(model.parameters(), lr=0.1), loader,
+                   epochs=3, progress="bar", callbacks=[tn.EarlyStopping()])
+        assert not progress._console._live_stack  # no live display left running
+        assert "\x1b[?25l" not in buffer.getvalue()  # the cursor was never hidden
+    finally:
+        progress._console = old
+
+
+def test_float64_data_is_cast_once_for_a_float32_model(monkeypatch):
+    data = article_iris()
+    model = tn.Sequential(tn.Dense(4, 8, rng=0, dtype=np.float32), tn.ReLU(),
+                          tn.Dense(8, 3, rng=1, dtype=np.float32))
+    loader = tn.DataLoader(data.x_train, data.y_train, batch_size=10)
+    assert loader.x.dtype == np.float64
+    slow_paths = []
+    original = tn.Dense._checked_input
+    monkeypatch.setattr(tn.Dense, "_checked_input",
+                        lambda self, x: slow_paths.append(x.shape) or original(self, x))
+    history = tn.fit(model, tn.SoftmaxCrossEntropy(), tn.SGD(model.parameters(), lr=0.1), loader,
+                     epochs=3, progress="none", validation_data=(data.x_test, data.y_test))
+    assert slow_paths == [] and len(history) == 3
+    assert loader.x.dtype == np.float64  # the user's loader is untouched
+    assert all(p.data.dtype == np.float32 for p in model.parameters())

@@ -14,7 +14,9 @@ from typing import Any
 
 from tinynet.layers.base import LayerLike
 
-__all__ = ["Callback", "Run", "History"]
+__all__ = ["Callback", "Run", "History", "PROGRESS_MODES"]
+
+PROGRESS_MODES = ("auto", "bar", "epoch", "none")  # fit's display choices (tinynet.progress)
 
 
 @dataclass

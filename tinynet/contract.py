@@ -15,8 +15,10 @@ spec once per (spec, shapes, dtypes), caches the plan, and runs it:
 * anything else (three or more operands, repeated indices, ellipsis) ->
   ``np.einsum`` with a contraction path searched once and cached.
 
-The result always equals ``np.einsum(spec, *operands)`` up to floating-point
+The result equals ``np.einsum(spec, *operands)`` up to floating-point
 rounding, in the operands' dtype (no float64 temporaries for float32 input).
+One difference: an index must have the same size in every operand (numpy also
+broadcasts a size-1 axis there); a mismatch raises ``ValueError`` naming it.
 """
 
 from __future__ import annotations
@@ -83,13 +85,16 @@ def einsum(spec: str, *operands: Array, out: Array | None = None) -> Array:
     is not the one BLAS produced (a transpose is free; a copy is not).
     """
     # This runs several times per training step: the key is built without a loop.
-    if len(operands) == 2:
-        a, b = operands
-        key: tuple[Any, ...] = (spec, a.shape, b.shape, a.dtype, b.dtype)
-    elif len(operands) == 1:
-        key = (spec, operands[0].shape, operands[0].dtype)
-    else:
-        key = (spec, *[(op.shape, op.dtype) for op in operands])
+    try:
+        if len(operands) == 2:
+            a, b = operands
+            key: tuple[Any, ...] = (spec, a.shape, b.shape, a.dtype, b.dtype)
+        elif len(operands) == 1:
+            key = (spec, operands[0].shape, operands[0].dtype)
+        else:
+            key = (spec, *[(op.shape, op.dtype) for op in operands])
+    except AttributeError:  # lists and scalars: arrays first (never on the hot path)
+        return einsum(spec, *_as_arrays(spec, operands), out=out)
     runner = _CACHE.get(key)
     if runner is None:
         runner = _plan(spec, operands)
@@ -97,6 +102,16 @@ def einsum(spec: str, *operands: Array, out: Array | None = None) -> Array:
             _CACHE.clear()
         _CACHE[key] = runner
     return runner(*operands, out)
+
+
+def _as_arrays(spec: str, operands: tuple[Any, ...]) -> list[Array]:
+    arrays = []
+    for index, op in enumerate(operands):
+        array = np.asarray(op)
+        if array.dtype.kind not in "biufc":
+            raise TypeError(f"einsum {spec!r}: operand {index} must hold numbers, got dtype {array.dtype}")
+        arrays.append(array)
+    return arrays
 
 
 def clear_cache() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +12,7 @@ from numpy.typing import DTypeLike, NDArray
 from tinynet._validation import as_float_array, check_choice, check_float_dtype, check_int
 from tinynet.init import RngLike, as_generator
 
-__all__ = ["DataLoader", "LAST_BATCH", "one_hot"]
+__all__ = ["DataLoader", "LAST_BATCH", "one_hot", "as_target"]
 
 Array = NDArray[Any]
 LAST_BATCH = ("keep", "drop", "fill")
@@ -49,7 +50,7 @@ class DataLoader:
         self.x = as_float_array(x, "DataLoader x", min_ndim=2)
         if dtype is not None:
             self.x = self.x.astype(check_float_dtype(dtype, "DataLoader dtype"), copy=False)
-        self.y = _as_target(y, "DataLoader y")
+        self.y = as_target(y, "DataLoader y")
         if self.x.shape[0] != self.y.shape[0]:
             raise ValueError(f"DataLoader: x and y must have the same number of rows, got x with "
                              f"shape {self.x.shape} and y with shape {self.y.shape}")
@@ -103,6 +104,12 @@ class DataLoader:
             yield (np.concatenate([x[start:], self.x[extra]]),
                    np.concatenate([y[start:], self.y[extra]]))
 
+    def with_dtype(self, dtype: DTypeLike) -> DataLoader:
+        """The same loader (same targets, settings and rng) over ``x`` cast to ``dtype`` once."""
+        twin = copy.copy(self)
+        twin.x = _read_only(self.x.astype(check_float_dtype(dtype, "dtype")))
+        return twin
+
     def __repr__(self) -> str:
         return (f"DataLoader(n_samples={self.n_samples}, batch_size={self.batch_size}, "
                 f"shuffle={self.shuffle}, last_batch={self.last_batch!r}, batches={len(self)})")
@@ -114,7 +121,11 @@ def _read_only(a: Array) -> Array:
     return view
 
 
-def _as_target(y: Any, name: str) -> Array:
+def as_target(y: Any, name: str) -> Array:
+    """Validate targets once: numbers (booleans become 0/1), finite, at least 1-D.
+
+    Shape: ``(N,)`` labels or ``(N, ...)`` values, returned as an array.
+    """
     try:
         target = np.asarray(y)
     except (TypeError, ValueError) as err:
@@ -132,11 +143,16 @@ def _as_target(y: Any, name: str) -> Array:
 
 
 def one_hot(labels: Any, n_classes: int | None = None, dtype: DTypeLike = np.float64) -> Array:
-    """Integer labels ``(N,)`` -> one-hot ``(N, C)`` in ``dtype``."""
+    """Integer labels to one-hot rows in ``dtype`` (``C`` = ``n_classes`` or the largest label + 1).
+
+    Shape: ``(N,) -> (N, C)``.
+    """
     y = np.asarray(labels)
     if y.ndim != 1 or y.dtype.kind not in "iu":
         raise ValueError(f"one_hot labels must be a 1-D integer array, got dtype {y.dtype} "
                          f"and shape {y.shape}")
+    if n_classes is None and y.size == 0:
+        raise ValueError("one_hot of no labels needs n_classes to know the width")
     classes = int(y.max()) + 1 if n_classes is None else check_int(n_classes, "n_classes", minimum=1)
     if y.size and (y.min() < 0 or y.max() >= classes):
         raise ValueError(f"one_hot labels must be in [0, {classes}), got {y.min()}..{y.max()}")

@@ -22,11 +22,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from tinynet.callbacks import Callback, History, Run
+from tinynet.callbacks import PROGRESS_MODES, Callback, History, Run
 
 __all__ = ["PROGRESS_MODES", "make_display", "get_console", "RichProgress", "EpochLines"]
 
-PROGRESS_MODES = ("auto", "bar", "epoch", "none")
 REFRESH_SECONDS = 0.1
 BATCH_BAR_MIN_STEPS = 50  # show a bar inside the epoch only when epochs are long
 PLAIN_LINES_TARGET = 50  # "auto" outside a terminal prints about this many epoch lines

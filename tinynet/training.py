@@ -19,13 +19,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tinynet._validation import as_float_array, check_choice, check_int
-from tinynet.callbacks import Callback, History, Run
-from tinynet.data import DataLoader, _as_target
+from tinynet.callbacks import PROGRESS_MODES, Callback, History, Run
+from tinynet.data import DataLoader, as_target
 from tinynet.layers.base import LayerLike
 from tinynet.layers.sequential import accepts_need_input_grad, check_layer
 from tinynet.losses import Loss
 from tinynet.metrics import METRICS
-from tinynet.progress import PROGRESS_MODES, make_display
 
 __all__ = ["fit", "evaluate", "TrainingDiverged"]
 
@@ -93,6 +92,9 @@ def fit(
             raise TypeError(f"fit callbacks[{index}] must be a tinynet Callback, "
                             f"got {type(cb).__name__}")
 
+    dtype = _model_dtype(model)
+    if dtype is not None and loader.x.dtype != dtype:  # cast once here, not every batch in forward
+        loader = loader.with_dtype(dtype)
     n_outputs = _probe_outputs(model, loader.x)
     if isinstance(loss, Loss):
         loss.check_target(loader.y, n_outputs, "y")
@@ -104,14 +106,17 @@ def fit(
     if validation is not None:
         log_names += [f"val_{name}" for name in log_names]
     run = Run(model, loss, optimizer, epochs, len(loader), history, list(metric_fns), log_names)
-    listeners: list[Callback] = [history, *make_display(progress), *callbacks]
+    from tinynet.progress import make_display  # the display (and rich) only when fit runs
+
+    listeners: list[Callback] = [history, *callbacks, *make_display(progress)]
     compute = loss.compute if isinstance(loss, Loss) else loss.forward
     skip_data_grad = accepts_need_input_grad(model)
     started = time.perf_counter()
-    for cb in listeners:
-        cb.on_train_begin(run)
-    final_logs: dict[str, Any] = {}
+    begun: list[Callback] = []  # only these are ended, whatever happens
     try:
+        for cb in listeners:
+            cb.on_train_begin(run)
+            begun.append(cb)
         # Overflow shows up as a non-finite loss, which raises TrainingDiverged with advice;
         # numpy's RuntimeWarnings on the way there would only bury that message.
         with _deferred_interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
@@ -155,7 +160,7 @@ def fit(
     finally:
         history.seconds = time.perf_counter() - started
         final_logs = {"history": history, "seconds": history.seconds}
-        for cb in listeners:
+        for cb in begun:
             cb.on_train_end(final_logs)
     if history.interrupted and on_interrupt == "raise":
         raise KeyboardInterrupt
@@ -201,6 +206,11 @@ def _evaluate_arrays(model: LayerLike, compute: Callable[[Array, Array], float],
     return {"loss": total / n, **{k: v / n for k, v in sums.items()}}
 
 
+def _model_dtype(model: LayerLike) -> np.dtype[Any] | None:
+    params = model.parameters()
+    return params[0].data.dtype if params else None
+
+
 def _probe_outputs(model: LayerLike, x: Array) -> int:
     """Run one row through the model (inference mode) to learn the output width;
     a feature-count mismatch surfaces here, before any training."""
@@ -233,7 +243,7 @@ def _check_validation(data: Any, loader: DataLoader, loss: Any,
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise TypeError("validation_data must be a pair (x_val, y_val)")
     x = as_float_array(data[0], "validation_data x").astype(loader.x.dtype, copy=False)
-    y = _as_target(data[1], "validation_data y")
+    y = as_target(data[1], "validation_data y")
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"validation_data: x has {x.shape[0]} rows but y has {y.shape[0]} "
                          f"(shapes {x.shape} and {y.shape})")
