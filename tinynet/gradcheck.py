@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from tinynet.early_stopping import model_state
 from tinynet.init import RngLike, as_generator
 from tinynet.layers.base import LayerLike
 from tinynet.losses import Loss
@@ -33,10 +35,20 @@ def gradcheck(
     ``layer`` (with ``target``) to check it on logits ``x``. The relative error
     of each tensor is ``max|analytic - numeric| / max(max|analytic|, max|numeric|)``.
 
+    Shape: ``x`` is any input the layer takes, e.g. ``(B, in)``; ``target`` is what
+    ``loss`` expects (e.g. ``(B,)`` class indices); the result is one float.
+
     Use float64 and inputs away from kinks (e.g. not within ``eps`` of 0 for ReLU).
     A gradient that is exactly zero (a bias right before BatchNorm) has no scale
     to be relative to: its error reads as noise/noise, so check such layers alone.
     The layer runs with ``training=True``; make stochastic layers deterministic first.
+
+    The layer is left as it was found: the many forward passes would move buffers
+    such as BatchNorm's running statistics, and backward overwrites each ``.grad``,
+    so every parameter's ``data`` and ``grad`` and every buffer (see
+    :func:`tinynet.early_stopping.model_state`) is put back afterwards, even if the
+    check raises. Other state (a Dropout layer's random generator, forward caches)
+    is not restored.
     """
     return max(gradcheck_details(layer, x, target, loss=loss, eps=eps, rng=rng).values())
 
@@ -56,37 +68,64 @@ def gradcheck_details(
     if isinstance(layer, Loss):
         if target is None:
             raise ValueError("gradcheck of a loss needs target=")
-        the_loss = layer
+        return {"input": _loss_error(layer, x, target, eps)}
+    if loss is not None and target is None:
+        raise ValueError("gradcheck with a loss needs target=")
+    restore = _snapshot(layer)
+    try:
+        return _layer_errors(layer, x, target, loss, eps, rng)
+    finally:
+        restore()
 
-        def scalar() -> float:
-            return the_loss.forward(x, target)
 
-        scalar()
-        analytic = {"input": the_loss.backward().copy()}
-        params: list[tuple[str, Array]] = []
-    else:
-        probe = np.asarray(layer.forward(x, True))
-        weights = as_generator(rng).standard_normal(probe.shape).astype(probe.dtype)
-        if loss is not None and target is None:
-            raise ValueError("gradcheck with a loss needs target=")
+def _loss_error(loss: Loss, logits: Array, target: Array, eps: float) -> float:
+    """The relative error of ``loss.backward()``, the gradient for the logits."""
 
-        def scalar() -> float:
-            out = layer.forward(x, True)
-            if loss is not None:
-                return loss.forward(out, target)  # type: ignore[arg-type]
-            return float(np.sum(out * weights))
+    def scalar() -> float:
+        return loss.forward(logits, target)
 
-        scalar()
-        grad_out = loss.backward() if loss is not None else weights
-        grad_x = layer.backward(grad_out)
-        named = _named_parameters(layer)
-        analytic = {"input": np.asarray(grad_x).copy()}
-        analytic.update({name: p.grad.copy() for name, p in named})
-        params = [(name, p.data) for name, p in named]
+    scalar()
+    analytic = loss.backward().copy()
+    return _relative_error(analytic, _numeric(scalar, logits, eps))
+
+
+def _layer_errors(layer: LayerLike, x: Array, target: Array | None, loss: Loss | None, eps: float,
+                  rng: RngLike) -> dict[str, float]:
+    """The relative error of the input gradient and of each parameter's ``.grad``."""
+    probe = np.asarray(layer.forward(x, True))
+    weights = as_generator(rng).standard_normal(probe.shape).astype(probe.dtype)
+
+    def scalar() -> float:
+        out = layer.forward(x, True)
+        if loss is not None:
+            return loss.forward(out, target)  # type: ignore[arg-type]
+        return float(np.sum(out * weights))
+
+    scalar()
+    grad_out = loss.backward() if loss is not None else weights
+    grad_x = layer.backward(grad_out)
+    named = _named_parameters(layer)
+    analytic = {"input": np.asarray(grad_x).copy()}
+    analytic.update({name: p.grad.copy() for name, p in named})
     errors = {"input": _relative_error(analytic["input"], _numeric(scalar, x, eps))}
-    for name, data in params:
-        errors[name] = _relative_error(analytic[name], _numeric(scalar, data, eps))
+    for name, p in named:
+        errors[name] = _relative_error(analytic[name], _numeric(scalar, p.data, eps))
     return errors
+
+
+def _snapshot(layer: LayerLike) -> Callable[[], None]:
+    """Copy the layer's arrays (parameter data and buffers) and each parameter's
+    ``.grad``; the returned function writes them back into the same array objects."""
+    arrays = [(array, array.copy()) for array in model_state(layer)]
+    grads = [(p, p.grad, p.grad.copy()) for p in layer.parameters()]
+
+    def restore() -> None:
+        for array, saved in arrays:
+            np.copyto(array, saved)
+        for p, grad, saved in grads:
+            np.copyto(grad, saved)
+            p.grad = grad  # backward may have bound a new array
+    return restore
 
 
 def _named_parameters(layer: LayerLike) -> list[tuple[str, Any]]:
