@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from tinynet.parameter import Parameter
 
-__all__ = ["Layer", "LayerLike", "Array"]
+__all__ = ["Layer", "LayerLike", "Array", "check_unique_layers"]
 
 Array = NDArray[Any]
 
@@ -66,6 +66,16 @@ class Layer:
     def named_children(self) -> list[tuple[str, LayerLike]]:
         """Child layers with their names; containers override this."""
         return []
+
+    def named_layers(self, prefix: str = "") -> Iterator[tuple[str, LayerLike]]:
+        """This layer and every layer below it, each with its dotted prefix:
+        ``("", model)``, ``("0.", model[0])``, ``("1.0.", model[1][0])``, ..."""
+        yield prefix, self
+        for name, child in self.named_children():
+            if isinstance(child, Layer):
+                yield from child.named_layers(f"{prefix}{name}.")
+            else:  # a protocol-only layer has no children we could know of
+                yield f"{prefix}{name}.", child
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """Every parameter with a dotted name such as ``"0.weight"``."""
@@ -136,3 +146,26 @@ class Layer:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {body}")
         return "\n".join(lines) + "\n)"
+
+
+def check_unique_layers(container: Layer) -> None:
+    """Raise ``ValueError`` if one layer object sits at two places below ``container``.
+
+    A layer keeps the values of its last forward for its backward, so an object
+    used twice answers the first use's backward with the second use's values:
+    silently wrong gradients (and its parameters listed twice). Containers call
+    this in their constructor; nested containers are searched too.
+    """
+    seen: dict[int, str] = {id(container): "(the container itself)"}
+    for prefix, layer in container.named_layers():
+        if not prefix:
+            continue
+        place = prefix[:-1]  # "0.1." -> "0.1"
+        first = seen.setdefault(id(layer), place)
+        if first != place:
+            name = type(layer).__name__
+            extra = layer.extra_repr() if isinstance(layer, Layer) else ""
+            raise ValueError(f"{type(container).__name__}: positions {first!r} and {place!r} use the "
+                             f"same layer object {name}({extra}), so it appears twice; a layer keeps "
+                             f"one forward's values for its backward, so each position needs its own "
+                             f"layer object (create another {name})")

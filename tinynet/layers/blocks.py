@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from tinynet._validation import check_choice, check_int
-from tinynet.layers.base import Array, Layer, LayerLike
+from tinynet.layers.base import Array, Layer, LayerLike, check_unique_layers
 from tinynet.layers.sequential import accepts_need_input_grad, check_layer
 
 __all__ = ["Merge", "Add", "Concat", "Residual", "Parallel", "run_backward"]
@@ -153,6 +153,7 @@ class Residual(Layer):
     def __init__(self, block: LayerLike) -> None:
         check_layer(block, "Residual block")
         self.block = block
+        check_unique_layers(self)
         self._accepts = accepts_need_input_grad(block)
 
     def forward(self, x: Array, training: bool = True) -> Array:
@@ -203,6 +204,7 @@ class Parallel(Layer):
         for index, branch in enumerate(branches):
             check_layer(branch, f"Parallel branch {index}")
         self.branches: list[LayerLike] = list(branches)
+        check_unique_layers(self)
         self.join = check_choice(join, "Parallel join", self.JOINS)
         self._merge: Merge = Concat(-1) if join == "concat" else Add()
         self._accepts = [accepts_need_input_grad(b) for b in self.branches]

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tinynet.layers.base import Array, Layer, LayerLike
+from tinynet.layers.base import Array, Layer, LayerLike, check_unique_layers
 from tinynet.layers.blocks import Merge, Shape, run_backward
 from tinynet.layers.sequential import accepts_need_input_grad, check_layer
 
@@ -52,7 +52,7 @@ class Graph(Layer):
             raise ValueError(f"Graph output must name a node{_did_you_mean(output, list(self.nodes))}; "
                              f"nodes are {list(self.nodes)}, got {output!r}")
         self.output = output
-        self._check_layers_unique()
+        check_unique_layers(self)
         self._order = self._topological_order()
         self._check_all_used()
         self._accepts = {name: accepts_need_input_grad(layer) for name, (layer, _) in self.nodes.items()}
@@ -139,15 +139,6 @@ class Graph(Layer):
                              f"{type(layer).__name__} takes one array; join them with a node "
                              f"(tn.Add(), {list(sources)}) or (tn.Concat(), {list(sources)})")
         return layer, list(sources)
-
-    def _check_layers_unique(self) -> None:
-        owner: dict[int, str] = {}
-        for name, (layer, _) in self.nodes.items():
-            if id(layer) in owner:
-                raise ValueError(f"Graph nodes {owner[id(layer)]!r} and {name!r} use the same layer "
-                                 f"object; a layer keeps one forward's values for its backward, "
-                                 f"so each node needs its own layer")
-            owner[id(layer)] = name
 
     def _topological_order(self) -> list[str]:
         """Kahn's algorithm, taking ready nodes in the order they were given."""

@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Iterator
 from typing import Any, overload
 
-from tinynet.layers.base import Array, Layer, LayerLike
+from tinynet.layers.base import Array, Layer, LayerLike, check_unique_layers
 
 __all__ = ["Sequential", "check_layer", "accepts_need_input_grad"]
 
@@ -45,6 +45,7 @@ class Sequential(Layer):
         for index, layer in enumerate(layers):
             check_layer(layer, f"Sequential layer {index}")
         self.layers: list[LayerLike] = list(layers)
+        check_unique_layers(self)
         self._check_chain()
         self._first_skips = bool(self.layers) and accepts_need_input_grad(self.layers[0])
 
@@ -82,7 +83,12 @@ class Sequential(Layer):
         """Add a layer at the end (checked like the constructor's); returns self."""
         check_layer(layer, f"Sequential layer {len(self.layers)}")
         self.layers.append(layer)
-        self._check_chain()
+        try:
+            check_unique_layers(self)
+            self._check_chain()
+        except ValueError:
+            self.layers.pop()  # leave the model as it was
+            raise
         self._first_skips = accepts_need_input_grad(self.layers[0])
         return self
 

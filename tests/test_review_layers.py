@@ -1,0 +1,57 @@
+"""Review fixes in the layers, losses, metrics, io and optimizers: each test failed before its fix."""
+
+import pytest
+
+import tinynet as tn
+
+# --- B2: one layer object at two places is refused by every container -------------------------
+
+
+def shared_dense():
+    return tn.Dense(3, 3, rng=0)
+
+
+@pytest.mark.parametrize("build, places", [
+    (lambda d: tn.Sequential(d, tn.Tanh(), d), ("0", "2")),
+    (lambda d: tn.Parallel(d, d), ("0", "1")),
+    (lambda d: tn.Parallel(tn.Sequential(d, tn.Tanh()), d, join="sum"), ("0.0", "1")),
+    (lambda d: tn.Residual(tn.Sequential(d, d)), ("0", "1")),
+    (lambda d: tn.Sequential(tn.Sequential(d, tn.ReLU()), tn.Residual(d)), ("0.0", "1.block")),
+    (lambda d: tn.Graph("x", {"a": (tn.Sequential(d), "x"), "b": (tn.Residual(d), "a")}, "b"),
+     ("a.0", "b.block")),
+])
+def test_containers_refuse_a_layer_object_used_twice(build, places):
+    with pytest.raises(ValueError) as err:
+        build(shared_dense())
+    message = str(err.value)
+    assert f"positions {places[0]!r} and {places[1]!r} use the same layer object" in message
+    assert "Dense(in_features=3, out_features=3, bias=True)" in message
+    assert "create another Dense" in message
+
+
+def test_a_shared_activation_or_container_is_refused_too():
+    act = tn.Tanh()
+    with pytest.raises(ValueError, match="positions '1' and '3' use the same layer object Tanh()"):
+        tn.Sequential(tn.Dense(3, 3), act, tn.Dense(3, 3), act)
+    block = tn.Sequential(tn.Dense(3, 3))
+    with pytest.raises(ValueError, match="positions '0' and '1' use the same layer object Sequential"):
+        tn.Sequential(block, block)
+
+
+def test_sequential_append_refuses_a_layer_it_holds_and_stays_unchanged():
+    d = shared_dense()
+    model = tn.Sequential(d, tn.Tanh())
+    with pytest.raises(ValueError, match="positions '0' and '2'"):
+        model.append(d)
+    assert len(model) == 2 and len(model.parameters()) == 2
+    with pytest.raises(ValueError, match="same layer object Sequential"):
+        model.append(model)
+    assert len(model) == 2
+    model.append(tn.Dense(3, 2))
+    assert len(model.parameters()) == 4
+
+
+def test_distinct_layers_and_slices_still_work():
+    model = tn.Sequential(tn.Dense(3, 3, rng=0), tn.Tanh(), tn.Dense(3, 3, rng=1))
+    assert len(model[1:].parameters()) == 2  # a slice shares layers with the model: a new container
+    assert len(tn.Parallel(model[0:1], tn.Dense(3, 3)).parameters()) == 4
