@@ -35,7 +35,12 @@ class ForeignLoad:
         self._start: tuple[float, float, float] | None = None
 
     def _sample(self) -> tuple[float, float, float]:
-        ours = _process_seconds("self") + sum(_process_seconds(p) for p in self.pids)
+        ours = _process_seconds("self")
+        for pid in self.pids:
+            try:
+                ours += _process_seconds(pid)
+            except OSError:  # ended: once waited for, its time is in our children's
+                pass
         return time.perf_counter(), _busy_seconds(), ours
 
     def start(self) -> None:

@@ -82,7 +82,8 @@ def _kernel_rows(kernel: dict[str, Any]) -> list[list[str]]:
                          if p["internal_api"] == "openblas") or "?"
         ms = probe["ms_per_step"]
         rows.append([label, arch, *[f"{ms[k]:.3f}" for k in ("GEMM floor", "numpy matmul loop",
-                                                              "tinynet")]])
+                                                              "tinynet")],
+                     fmt_load(probe.get("others_load"))])
     return rows
 
 
@@ -99,7 +100,8 @@ def _contention(probe: dict[str, Any], res: Results) -> str:
     return (f"One fresh process times {probe['steps']} float32 MLP steps (batch 128) of the numpy "
             "contenders, then imports torch and times them again, interleaved with torch "
             f"training in the same process. threadpoolctl then sees: {pools} (torch's MKL is "
-            "linked statically and not listed).\n\n"
+            f"linked statically and not listed). Other processes used "
+            f"{fmt_load(probe.get('others_load'))} cores meanwhile.\n\n"
             + table(["contender", "ms/step before torch", "ms/step with torch in the process"],
                     rows))
 
@@ -157,7 +159,7 @@ def render(res: Results) -> str:
                   "that environment; the kernel is what threadpoolctl reports there. The main "
                   "tables were measured under the environment listed under Machine.",
                   table(["environment", "OpenBLAS kernel", "floor ms/step", "matmul loop ms/step",
-                         "tinynet ms/step"], _kernel_rows(kernel))]
+                         "tinynet ms/step", "others' load (cores)"], _kernel_rows(kernel))]
     if res.probes.get("contention"):
         parts += ["## Two BLAS libraries in one process", _contention(res.probes["contention"], res)]
     parts += ["## Machine", table(["", ""], [[k, v] for k, v in machine(res)]),
