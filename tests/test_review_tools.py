@@ -54,3 +54,66 @@ def test_gradcheck_restores_the_model_when_the_check_raises():
         tn.gradcheck(model, np.ones((1, 2)))  # 2 + 4 forwards before the weights
     assert model[1].count[0] == 0
     np.testing.assert_array_equal(model[0].weight.data, weight)
+
+
+@pytest.fixture(scope="module")
+def iris():
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+
+    x, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(x), y
+
+
+def test_warm_start_fit_builds_a_new_optimizer_partial_fit_keeps_it(iris):
+    from tinynet.sklearn import TinyNetClassifier
+
+    x, y = iris
+    clf = TinyNetClassifier((8,), epochs=3, tol=0, warm_start=True, random_state=0).fit(x, y)
+    first, weights = clf.optimizer_, clf.model_[0].weight.data.copy()
+    clf.set_params(optimizer="sgd", learning_rate=0.5).fit(x, y)
+    assert isinstance(clf.optimizer_, tn.SGD) and clf.optimizer_.lr == 0.5
+    assert clf.optimizer_ is not first and clf.n_iter_ == 6  # new optimizer, same (warm) network
+    assert not np.array_equal(clf.model_[0].weight.data, weights)
+    kept = clf.optimizer_
+    clf.partial_fit(x, y)
+    assert clf.optimizer_ is kept and clf.n_iter_ == 7
+
+
+def test_l2_step_adds_alpha_over_each_batch_size_in_place():
+    from tinynet._estimator_base import L2Step
+
+    w = tn.Parameter(np.full((2, 2), 2.0, dtype=np.float32), "weight")
+    grad = w.grad
+    seen = []
+
+    class Record:
+        lr = 0.1
+
+        def step(self):
+            seen.append(w.grad.copy())
+
+    step = L2Step(Record(), [w], 1.0, [4, 4, 2])
+    for _ in range(4):
+        w.grad[...] = 1
+        step.step()
+    assert w.grad is grad and w.grad.dtype == np.float32
+    # alpha / n * W per batch of n rows: 2/4, 2/4, 2/2, then the next epoch's first batch
+    assert [float(g[0, 0]) for g in seen] == [1.5, 1.5, 2.0, 1.5]
+
+
+def test_estimator_gives_the_l2_step_the_real_batch_sizes(iris, monkeypatch):
+    from tinynet import _estimator_base
+    from tinynet.sklearn import TinyNetClassifier
+
+    made = []
+
+    class Spy(_estimator_base.L2Step):
+        def __init__(self, inner, weights, alpha, batch_sizes):
+            made.append((alpha, list(batch_sizes), len(weights)))
+            super().__init__(inner, weights, alpha, batch_sizes)
+
+    monkeypatch.setattr(_estimator_base, "L2Step", Spy)
+    x, y = iris
+    TinyNetClassifier((8,), alpha=0.3, batch_size=64, epochs=1, random_state=0).fit(x, y)
+    assert made == [(0.3, [64, 64, 22], 2)]  # 150 rows; the weights of both Dense layers

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import itertools
 import numbers
 from typing import Any
 
@@ -60,19 +61,24 @@ class PlateauStop(Callback):
 
 
 class L2Step:
-    """Wrap an optimizer: add ``coef * W`` to each weight's gradient (not biases) before its step,
-    the gradient of ``coef / 2 * ||W||^2``."""
+    """Wrap an optimizer: before each step add ``alpha / n * W`` to each weight's gradient
+    (not biases), the gradient of scikit-learn MLP's penalty ``alpha / (2 n) * ||W||^2`` for a
+    batch of ``n`` rows. ``batch_sizes`` are the row counts of one epoch's batches in order (full
+    batches, then the remainder); the steps cycle through them. The gradient is changed in
+    place, so it keeps its array and dtype."""
 
-    def __init__(self, inner: Any, weights: list[Any], coef: float) -> None:
-        self.inner, self.weights, self.coef = inner, weights, coef
+    def __init__(self, inner: Any, weights: list[Any], alpha: float, batch_sizes: list[int]) -> None:
+        self.inner, self.weights, self.alpha = inner, weights, alpha
+        self._sizes = itertools.cycle(batch_sizes)
 
     @property
     def lr(self) -> float:
         return float(self.inner.lr)
 
     def step(self) -> None:
+        coef = self.alpha / next(self._sizes)
         for w in self.weights:
-            w.grad = w.grad + w.data.dtype.type(self.coef) * w.data
+            w.grad += w.data.dtype.type(coef) * w.data
         self.inner.step()
 
 
@@ -187,7 +193,9 @@ class TinyNetEstimator(BaseEstimator):
             self.model_ = self._build(X.shape[1], n_out, p, self._rng)
             self.loss_curve_: list[float] = []
             self.n_iter_, self.t_, self.best_loss_ = 0, 0, np.inf
-        if first_call or not hasattr(self, "optimizer_"):
+        if not incremental or not hasattr(self, "optimizer_"):
+            # As scikit-learn's MLP: every fit (warm or not) starts a new optimizer, so new
+            # optimizer/learning_rate values apply; partial_fit keeps its state.
             self.optimizer_ = p["optimizer"](self.model_.parameters(), lr=p["lr"])
         if not hasattr(self, "_rng"):
             self._rng = self._generator()
@@ -196,11 +204,16 @@ class TinyNetEstimator(BaseEstimator):
         if stop_early:
             X, target, validation = self._split(X, target, p["validation_fraction"])
         batch_size = min(p["batch_size"], X.shape[0])
-        loader = DataLoader(X, target, batch_size=batch_size, shuffle=bool(self.shuffle), rng=self._rng)
+        loader = DataLoader(X, target, batch_size=batch_size, shuffle=bool(self.shuffle),
+                            last_batch="keep", rng=self._rng)
         step = self.optimizer_
         if p["alpha"]:
             weights = [param for name, param in self.model_.named_parameters() if name.endswith("weight")]
-            step = L2Step(self.optimizer_, weights, p["alpha"] / batch_size)
+            full, rest = divmod(X.shape[0], batch_size)
+            sizes = [batch_size] * full
+            if rest:  # the last, smaller batch (last_batch="keep")
+                sizes.append(rest)
+            step = L2Step(self.optimizer_, weights, p["alpha"], sizes)
         stopper = PlateauStop("val_loss" if stop_early else "loss", p["tol"], p["patience"],
                               restore=stop_early)
         callbacks = [] if incremental else [stopper]

@@ -14,7 +14,11 @@ rule: stop once the training loss (or, with ``early_stopping``, the loss on a
 held-out ``validation_fraction``, whose best weights are then restored) has not
 improved by ``tol`` for ``n_iter_no_change`` epochs, or after ``epochs`` epochs.
 ``alpha`` is an L2 penalty on the weights scaled as in scikit-learn's MLP
-(``alpha / batch_size`` per step).
+(``alpha / n * W`` added to the gradient of a batch of ``n`` rows).
+
+With ``warm_start``, ``fit`` continues from the current weights but, as in
+scikit-learn's MLP, with a new optimizer built from the current ``optimizer`` and
+``learning_rate``; ``partial_fit`` keeps the optimizer and its state.
 """
 
 from __future__ import annotations
