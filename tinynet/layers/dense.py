@@ -9,7 +9,7 @@ from numpy.typing import DTypeLike
 
 from tinynet._validation import check_float_dtype, check_int
 from tinynet.contract import einsum
-from tinynet.init import INITIALIZERS, Initializer, RngLike, as_generator, get_initializer
+from tinynet.init import Initializer, RngLike, as_generator, init_config, init_weight_and_bias
 from tinynet.layers.base import Array, Layer
 from tinynet.parameter import Parameter
 
@@ -51,18 +51,13 @@ class Dense(Layer):
         self.out_features = check_int(out_features, "Dense out_features", minimum=1)
         if not isinstance(bias, (bool, np.bool_)):
             raise TypeError(f"Dense bias must be True or False, got {bias!r}")
-        self.init = init if isinstance(init, str) else getattr(init, "__name__", "custom")
-        initializer = get_initializer(init, "Dense init")
-        dt = check_float_dtype(dtype, "Dense dtype")
-        generator = as_generator(rng, "Dense rng")
-        shape = (self.out_features, self.in_features)
-        fans = (self.in_features, self.out_features)
-        self.weight = Parameter(initializer(generator, shape, *fans, dt), "weight")
-        self.bias: Parameter | None = None
-        if bias:
-            # The article draws the bias from the same scheme; other schemes start it at zero.
-            bias_init = initializer if init == "uniform" else get_initializer("zeros")
-            self.bias = Parameter(bias_init(generator, (self.out_features,), *fans, dt), "bias")
+        self.init = init
+        weight, bias_data = init_weight_and_bias(
+            init, as_generator(rng, "Dense rng"), (self.out_features, self.in_features),
+            (self.out_features,) if bias else None, self.in_features, self.out_features,
+            check_float_dtype(dtype, "Dense dtype"), "Dense")
+        self.weight = Parameter(weight, "weight")
+        self.bias = None if bias_data is None else Parameter(bias_data, "bias")
         self._x: Array | None = None
 
     def forward(self, x: Array, training: bool = True) -> Array:
@@ -93,11 +88,8 @@ class Dense(Layer):
         return (input_shape[0], self.out_features)
 
     def get_config(self) -> dict[str, Any]:
-        config: dict[str, Any] = {"in_features": self.in_features, "out_features": self.out_features,
-                                  "bias": self.bias is not None, "dtype": self.weight.dtype.name}
-        if self.init in INITIALIZERS:  # a custom callable is not stored: saved weights are loaded
-            config["init"] = self.init
-        return config
+        return {"in_features": self.in_features, "out_features": self.out_features,
+                "bias": self.bias is not None, "dtype": self.weight.dtype.name, **init_config(self.init)}
 
     def extra_repr(self) -> str:
         dtype = "" if self.weight.dtype == np.float64 else f", dtype={self.weight.dtype}"

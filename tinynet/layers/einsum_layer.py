@@ -21,6 +21,7 @@ Two kinds of index need care, and are handled here once, in ``__init__``:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ from numpy.typing import DTypeLike
 
 from tinynet._validation import check_float_dtype, check_int
 from tinynet.contract import einsum
-from tinynet.init import Initializer, RngLike, as_generator, get_initializer
+from tinynet.init import Initializer, RngLike, as_generator, init_config, init_weight_and_bias
 from tinynet.layers.base import Array, Layer
 from tinynet.parameter import Parameter
 
@@ -140,17 +141,14 @@ class Einsum(Layer):
         # The bias is added to y[..., bias indices]; it covers the trailing axes.
         self._bias_sums = self.bias_shape is not None and len(bias_terms) < len(out)
 
-        self.init = init if isinstance(init, str) else getattr(init, "__name__", "custom")
-        initializer = get_initializer(init, "Einsum init")
-        dt = check_float_dtype(dtype, "Einsum dtype")
-        generator = as_generator(rng, "Einsum rng")
-        fan_in = _prod(self._sizes[c] for c in w_term if c in x_term and c not in out)
-        fan_out = _prod(self._sizes[c] for c in w_term if c in out and c not in x_term)
-        self.weight = Parameter(initializer(generator, shape, fan_in, fan_out, dt), "weight")
-        self.bias: Parameter | None = None
-        if self.bias_shape is not None:
-            bias_init = initializer if init == "uniform" else get_initializer("zeros")
-            self.bias = Parameter(bias_init(generator, self.bias_shape, fan_in, fan_out, dt), "bias")
+        self.init = init
+        fan_in = math.prod(self._sizes[c] for c in w_term if c in x_term and c not in out)
+        fan_out = math.prod(self._sizes[c] for c in w_term if c in out and c not in x_term)
+        weight, bias_data = init_weight_and_bias(
+            init, as_generator(rng, "Einsum rng"), shape, self.bias_shape, fan_in, fan_out,
+            check_float_dtype(dtype, "Einsum dtype"), "Einsum")
+        self.weight = Parameter(weight, "weight")
+        self.bias = None if bias_data is None else Parameter(bias_data, "bias")
         # Input axes whose size is fixed by the weight or the bias, checked per forward.
         self._input_checks = [(axis, self._sizes[c]) for axis, c in enumerate(x_term)
                               if c in self._sizes]
@@ -195,7 +193,7 @@ class Einsum(Layer):
     def get_config(self) -> dict[str, Any]:
         return {"spec": self.spec, "weight_shape": list(self.weight_shape),
                 "bias_shape": None if self.bias_shape is None else list(self.bias_shape),
-                "init": self.init, "dtype": self.weight.dtype.name}
+                **init_config(self.init), "dtype": self.weight.dtype.name}
 
     def extra_repr(self) -> str:
         dtype = "" if self.weight.dtype == np.float64 else f", dtype={self.weight.dtype}"
@@ -269,10 +267,3 @@ def _check_shape(shape: Any, name: str) -> tuple[int, ...]:
     if not isinstance(shape, (tuple, list)):
         raise TypeError(f"{name} must be a tuple of sizes, got {shape!r}")
     return tuple(check_int(n, f"{name}[{i}]", minimum=1) for i, n in enumerate(shape))
-
-
-def _prod(sizes: Any) -> int:
-    result = 1
-    for n in sizes:
-        result *= n
-    return result
