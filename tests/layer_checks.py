@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 import tinynet as tn
+from tinynet._io_spec import describe, instantiate, parse, registry
 
 TOLERANCE = 1e-7
 
@@ -14,7 +15,8 @@ TOLERANCE = 1e-7
 def check_layer(layer: Any, x: np.ndarray, tolerance: float = TOLERANCE) -> float:
     """Gradcheck ``layer`` on ``x`` (float64) and check the protocol:
     ``.grad`` has the shape/dtype of ``.data``, and backward overwrites it
-    (two identical backward calls leave the same gradient, not twice it)."""
+    (two identical backward calls leave the same gradient, not twice it).
+    A layer with parameters is also rebuilt in float32 (see :func:`check_float32_grads`)."""
     error = tn.gradcheck(layer, x)
     assert error < tolerance, f"{layer!r}: gradcheck relative error {error:.3g}"
     y = layer.forward(x, True)
@@ -26,4 +28,44 @@ def check_layer(layer: Any, x: np.ndarray, tolerance: float = TOLERANCE) -> floa
     for p, before in zip(layer.parameters(), first):
         assert p.grad.shape == p.data.shape and p.grad.dtype == p.data.dtype, p
         np.testing.assert_array_equal(p.grad, before, err_msg=f"{p.name}: backward must overwrite")
+    if layer.parameters():
+        check_float32_grads(layer, x, grad_y, first)
     return error
+
+
+def float32_copy(layer: tn.Layer) -> tn.Layer:
+    """``layer`` rebuilt from its config with ``dtype="float32"`` wherever a config has a
+    dtype, and its parameters copied over (cast)."""
+
+    def to_float32(node: Any) -> Any:
+        if isinstance(node, dict):
+            node = {key: to_float32(value) for key, value in node.items()}
+            if isinstance(node.get("config"), dict) and "dtype" in node["config"]:
+                node["config"]["dtype"] = "float32"
+        elif isinstance(node, list):
+            node = [to_float32(value) for value in node]
+        return node
+
+    known = registry({type(sub) for _, sub in layer.named_layers()})
+    copy = instantiate(parse(to_float32(describe(layer)), known))
+    for p, q in zip(layer.parameters(), copy.parameters()):
+        q.data[...] = p.data
+    return copy
+
+
+def check_float32_grads(layer: tn.Layer, x: np.ndarray, grad_y: np.ndarray,
+                        grads64: list[np.ndarray]) -> None:
+    """The float32 twin of ``layer``, given a float64 upstream gradient, writes float32
+    gradients into the same ``.grad`` arrays (no rebinding, no float64 leak), and
+    they agree with the float64 gradients ``grads64`` to float32 precision."""
+    twin = float32_copy(layer)
+    params = twin.parameters()
+    assert all(p.dtype == np.float32 for p in params), [p.dtype for p in params]
+    buffers = [p.grad for p in params]
+    twin.forward(x.astype(np.float32), True)
+    twin.backward(grad_y.astype(np.float64))
+    for p, buffer, want in zip(params, buffers, grads64):
+        assert p.grad is buffer, f"{twin!r}: backward replaced {p.name}.grad instead of writing into it"
+        assert p.grad.dtype == np.float32, f"{twin!r}: {p.name}.grad became {p.grad.dtype}"
+        scale = max(float(np.abs(want).max()), 1.0)
+        np.testing.assert_allclose(p.grad, want, rtol=0, atol=1e-4 * scale, err_msg=p.name)

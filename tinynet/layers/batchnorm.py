@@ -101,8 +101,9 @@ class BatchNorm(Layer):
         if self._xhat is None or self._inv_std is None:
             raise RuntimeError("BatchNorm.backward called before forward")
         xhat = self._xhat
-        self.bias.grad = einsum(self.BATCH_SUM, grad_y)
-        self.weight.grad = einsum(self.BATCH_DOT, grad_y, xhat)
+        # Written into the existing .grad buffers: they keep the parameter's dtype.
+        einsum(self.BATCH_SUM, grad_y, out=self.bias.grad)
+        einsum(self.BATCH_DOT, grad_y, xhat, out=self.weight.grad)
         if not need_input_grad:
             return None
         scale = self.weight.data * self._inv_std

@@ -61,13 +61,17 @@ class GradSpec:
         lhs = self.spec.split("->")[0]
         return f"{lhs},{self.summed}->{self.operand}"
 
-    def __call__(self, grad_y: Array, other: Array, shape: tuple[int, ...]) -> Array:
-        grad = einsum(self.spec, grad_y, other)
+    def __call__(self, grad_y: Array, other: Array, shape: tuple[int, ...],
+                 out: Array | None = None) -> Array:
+        """The gradient, of the operand's ``shape``; written into ``out`` when given
+        (a parameter's ``.grad``: it keeps its dtype and nothing is allocated for it)."""
         if not self.summed:
-            return grad
-        full = np.empty(shape, dtype=grad.dtype)
-        full[...] = grad[self._expand]  # broadcast along the summed-away axes
-        return full
+            return einsum(self.spec, grad_y, other, out=out)
+        grad = einsum(self.spec, grad_y, other)  # without the summed-away axes: small
+        if out is None:
+            out = np.empty(shape, dtype=grad.dtype)
+        out[...] = grad[self._expand]  # broadcast along the summed-away axes, no temporary
+        return out
 
     def __repr__(self) -> str:
         return repr(self.full_spec)
@@ -171,10 +175,13 @@ class Einsum(Layer):
         if x is None:
             raise RuntimeError("Einsum.backward called before forward")
         w = self.weight.data
-        self.weight.grad = self._grad_weight(grad_y, x, w.shape)
+        # Written into the existing .grad buffers: they keep the parameter's dtype.
+        self._grad_weight(grad_y, x, w.shape, out=self.weight.grad)
         if self.bias is not None and self.GRAD_BIAS is not None:
-            self.bias.grad = (einsum(self.GRAD_BIAS, grad_y) if self._bias_sums
-                              else np.array(grad_y, copy=True))
+            if self._bias_sums:
+                einsum(self.GRAD_BIAS, grad_y, out=self.bias.grad)
+            else:  # the bias covers every output axis: its gradient is g itself
+                np.copyto(self.bias.grad, grad_y, casting="same_kind")
         return self._grad_input(grad_y, w, x.shape) if need_input_grad else None
 
     def output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
