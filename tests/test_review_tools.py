@@ -117,3 +117,59 @@ def test_estimator_gives_the_l2_step_the_real_batch_sizes(iris, monkeypatch):
     x, y = iris
     TinyNetClassifier((8,), alpha=0.3, batch_size=64, epochs=1, random_state=0).fit(x, y)
     assert made == [(0.3, [64, 64, 22], 2)]  # 150 rows; the weights of both Dense layers
+
+
+def write_numeric_csv(path, n=80):
+    rng = np.random.default_rng(0)
+    rows = ["a,b,label"] + [f"{a:.4f},{b:.4f},{int(a > b)}" for a, b in rng.normal(size=(n, 2))]
+    path.write_text("\n".join(rows) + "\n")
+
+
+@pytest.mark.parametrize("name", ["T.CSV", "t.Csv", "t.csv"])
+def test_csv_paths_in_any_case_need_target_then_train(tmp_path, capsys, name):
+    from tinynet import cli
+    from tinynet.tabular import is_csv_path
+
+    path = tmp_path / name
+    write_numeric_csv(path)
+    assert is_csv_path(str(path)) and not is_csv_path("iris")
+    status = cli.main(["train", "--data", str(path), "--epochs", "1", "--progress", "none"])
+    err = capsys.readouterr().err
+    assert status == 2 and err == "tinynet: error: --target COLUMN is required with a CSV file\n"
+    status = cli.main(["train", "--data", str(path), "--target", "label", "--epochs", "2",
+                       "--progress", "none"])
+    assert status == 0 and capsys.readouterr().err == ""
+
+
+def test_read_csv_without_a_target_column_name_says_so(tmp_path):
+    from tinynet.tabular import DataError, read_csv
+
+    write_numeric_csv(tmp_path / "d.csv")
+    with pytest.raises(DataError, match="name its target column"):
+        read_csv(str(tmp_path / "d.csv"), None)
+    assert read_csv(str(tmp_path / "d.csv"), "label", need_target=False).y is not None
+
+
+def test_evaluate_on_a_builtin_set_checks_features_classes_and_task(tmp_path, capsys):
+    from sklearn.datasets import load_iris
+
+    from tinynet import cli
+
+    iris = load_iris()
+    for name, header, labels in [("other", ["w", "x", "y", "z"], iris.target_names),
+                                 ("codes", iris.feature_names, np.array(["0", "1", "2"]))]:
+        rows = [",".join([*header, "kind"])]
+        rows += [",".join([*(f"{v:.2f}" for v in x), labels[t]]) for x, t in zip(iris.data, iris.target)]
+        (tmp_path / f"{name}.csv").write_text("\n".join(rows) + "\n")
+        assert cli.main(["train", "--data", str(tmp_path / f"{name}.csv"), "--target", "kind",
+                         "--epochs", "2", "--progress", "none", "--save", str(tmp_path / f"{name}.npz")]) == 0
+    capsys.readouterr()
+    cases = [("other", "iris", "trained on the features ['w', 'x', 'y', 'z'], but iris has"),
+             ("codes", "iris", "the model knows the classes ['0', '1', '2'], but iris has"),
+             ("codes", "diabetes", "diabetes is a regression data set, not classification")]
+    for model, data, message in cases:
+        status = cli.main(["evaluate", str(tmp_path / f"{model}.npz"), "--data", data])
+        err = capsys.readouterr().err
+        assert status == 2 and err.count("\n") == 1 and message in err, (model, data, err)
+    status = cli.main(["train", "--data", "iris", "--task", "regression", "--epochs", "1"])
+    assert status == 2 and "iris is a classification data set" in capsys.readouterr().err

@@ -22,7 +22,7 @@ import tinynet as tn
 from tinynet import registry
 from tinynet.cli_args import build_parser
 from tinynet.progress import get_console
-from tinynet.tabular import DataError, Preprocessing, Table, load_table, read_csv
+from tinynet.tabular import DataError, Preprocessing, Table, is_csv_path, load_table, read_csv
 
 __all__ = ["main", "build_parser"]
 
@@ -33,7 +33,7 @@ INTERRUPTED = 130  # the shell's status for a command ended by Ctrl-C (128 + SIG
 def train(args: argparse.Namespace) -> int:
     if args.plot and importlib.util.find_spec("matplotlib") is None:
         raise ImportError('--plot needs matplotlib: pip install "tinynet[plot]"')
-    if args.data.endswith(".csv") and not args.target:
+    if is_csv_path(args.data) and not args.target:
         raise DataError("--target COLUMN is required with a CSV file")
     table = load_table(args.data, args.target, task=args.task)
     prep = Preprocessing(normalize_rows=args.normalize == "rows" or (args.normalize == "auto"
@@ -143,8 +143,6 @@ def evaluate(args: argparse.Namespace) -> int:
     target = args.target or meta["target"]
     features = meta["features"]
     table = load_table(args.data, target, features=features, task=meta["task"], labels=meta["labels"])
-    if table.x.shape[1] != len(features) or table.y is None:
-        raise DataError(f"{args.data} has {table.x.shape[1]} features; the model needs {len(features)}")
     loss = registry.lookup("losses", meta["loss"])()
     x = prep.apply(table.x)
     get_console().print(_results_table({"data": _metrics(model, loss, x, table.y)},
@@ -187,16 +185,16 @@ def summary(args: argparse.Namespace) -> int:
                        ("parameters", f"{n_params:,}")):
         info.add_row(key, str(value))
     console.print(info)
-    show = getattr(tn, "summary", None)
-    if callable(show):
-        show(model, len(meta["features"]))
-    else:
-        console.print(repr(model), markup=False, highlight=False)
+    tn.summary(model, len(meta["features"]))
     return 0
 
 
 def _describe(prep: Preprocessing) -> str:
-    steps = ["rows scaled to unit length"] * prep.normalize_rows + ["standardized"] * (prep.mean is not None)
+    steps = []
+    if prep.normalize_rows:
+        steps.append("rows scaled to unit length")
+    if prep.mean is not None:
+        steps.append("standardized")
     return ", then ".join(steps) or "none"
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["BUILTIN", "DataError", "Table", "Preprocessing", "load_builtin", "read_csv", "load_table",
-           "encode_labels"]
+           "encode_labels", "is_csv_path"]
 
 BUILTIN = ("iris", "digits", "wine", "breast_cancer", "diabetes")
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?"}
@@ -55,15 +55,47 @@ def load_builtin(name: str) -> Table:
                  "classification", labels)
 
 
+def is_csv_path(data: str) -> bool:
+    """Whether ``--data`` names a CSV file (``.csv`` in any case) rather than a built-in set."""
+    return data not in BUILTIN and data.lower().endswith(".csv")
+
+
 def load_table(data: str, target: str | None, **kwargs: Any) -> Table:
-    """``data`` is a built-in name or a CSV path (then ``target`` names its target column)."""
+    """``data`` is a built-in name or a CSV path (then ``target`` names its target column).
+
+    ``kwargs`` go to :func:`read_csv`; a built-in set must match the ``features``,
+    ``task`` and ``labels`` given (a saved model's), which it cannot be read by.
+    """
     if data in BUILTIN:
-        return load_builtin(data)
-    if not data.lower().endswith(".csv"):
+        table = load_builtin(data)
+        _check_builtin(table, data, kwargs.get("features"), kwargs.get("task", "auto"),
+                       kwargs.get("labels"))
+        return table
+    if not is_csv_path(data):
         hint = difflib.get_close_matches(data, BUILTIN, n=1)
         raise DataError(f"--data must be one of {list(BUILTIN)} or a .csv file, got {data!r}"
                         + (f"; did you mean {hint[0]!r}?" if hint else ""))
     return read_csv(data, target, **kwargs)
+
+
+def _check_builtin(table: Table, name: str, features: list[str] | None, task: str,
+                   labels: list[str] | None) -> None:
+    if task not in ("auto", table.task):
+        raise DataError(f"{name} is a {table.task} data set, not {task}")
+    if features is not None and features != table.features:
+        raise DataError(f"the model was trained on the features {_preview(features)}, but {name} has "
+                        f"{_preview(table.features)}")
+    if labels is not None and labels != table.labels:
+        raise DataError(f"the model knows the classes {_preview(labels)}, but {name} has "
+                        f"{_preview(table.labels or [])}")
+
+
+def _preview(names: list[str], shown: int = 4) -> str:
+    """``['a', 'b', ...] (30 in all)`` for long lists."""
+    if len(names) <= shown:
+        return str(names)
+    listed = ", ".join(repr(name) for name in names[:shown])
+    return f"[{listed}, ...] ({len(names)} in all)"
 
 
 def read_csv(path: str, target: str | None, *, features: list[str] | None = None,
@@ -74,6 +106,8 @@ def read_csv(path: str, target: str | None, *, features: list[str] | None = None
     regression. ``labels`` (a saved model's classes) fixes the label codes; a label
     outside them is an error. With ``need_target=False`` the target column may be absent.
     """
+    if target is None and need_target:
+        raise DataError(f"{path}: name its target column (--target COLUMN)")
     with open(path, newline="", encoding="utf-8-sig") as file:
         rows = [row for row in csv.reader(file) if row]
     if not rows:
