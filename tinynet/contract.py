@@ -249,9 +249,11 @@ def _plan_pair(
     result_letters = batch + free_a + free_b
     result_shape = tuple(sizes[c] for c in result_letters)
     final = _permutation(result_letters, out)
-    matmul = np.matmul
+    # Nothing to sum (an outer product, e.g. a weight gradient at batch size 1): BLAS's
+    # GEMM with an inner size of 1 is several times slower than a broadcast multiply.
+    matmul = np.multiply if n["k"] == 1 else np.matmul
     if final is None and result_shape == lead + (n["a"], n["b"]):
-        plain = _PLAIN_MATMULS.get((left, right))
+        plain = _PLAIN_MATMULS.get((left, right)) if matmul is np.matmul else None
         return plain or (lambda a, b, out: matmul(left(a), right(b), out=out))
 
     def run(a: Array, b: Array, out: Array | None) -> Array:
