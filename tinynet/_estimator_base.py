@@ -20,7 +20,8 @@ from tinynet._validation import check_choice, check_int, check_number
 from tinynet.callbacks import Callback, Run
 from tinynet.data import DataLoader
 from tinynet.early_stopping import model_state
-from tinynet.layers import Dense, Sequential
+from tinynet.layers import Sequential
+from tinynet.mlp import build_mlp
 from tinynet.progress import PROGRESS_MODES
 from tinynet.training import fit
 
@@ -166,15 +167,9 @@ class TinyNetEstimator(BaseEstimator):
                          f"numpy RandomState or Generator, got {seed!r}")
 
     def _build(self, n_in: int, n_out: int, p: dict[str, Any], rng: np.random.Generator) -> Sequential:
-        init = "glorot_uniform" if p["activation"].__name__ in ("Sigmoid", "Tanh", "Identity") \
-            else "he_normal"
-        sizes = [n_in, *p["sizes"], n_out]
-        layers: list[Any] = []
-        for index, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-            layers.append(Dense(a, b, init=init, rng=rng))
-            if index < len(sizes) - 2:
-                layers.append(p["activation"]())
-        return Sequential(*layers)
+        saturating = p["activation"].__name__ in ("Sigmoid", "Tanh", "Identity")
+        init = "glorot_uniform" if saturating else "he_normal"
+        return build_mlp(n_in, p["sizes"], n_out, p["activation"], init, rng)
 
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> TinyNetEstimator:

@@ -21,6 +21,7 @@ from rich.table import Table as RichTable
 import tinynet as tn
 from tinynet import registry
 from tinynet.cli_args import build_parser
+from tinynet.mlp import build_mlp
 from tinynet.progress import get_console
 from tinynet.tabular import DataError, Preprocessing, Table, is_csv_path, load_table, read_csv
 
@@ -101,14 +102,8 @@ def _loss(name: str, table: Table) -> Any:
 
 def _network(table: Table, loss: Any, args: argparse.Namespace, rng: np.random.Generator) -> tn.Sequential:
     n_out = len(table.labels or []) if loss.task == "multiclass" else 1
-    sizes = [table.x.shape[1], *args.hidden, n_out]
     activation = registry.lookup("activations", args.activation, "--activation")
-    layers: list[Any] = []
-    for index, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(tn.Dense(a, b, init=args.init, rng=rng, dtype=args.dtype))
-        if index < len(sizes) - 2:
-            layers.append(activation())
-    return tn.Sequential(*layers)
+    return build_mlp(table.x.shape[1], args.hidden, n_out, activation, args.init, rng, args.dtype)
 
 
 def _metrics(model: Any, loss: Any, x: Any, y: Any) -> dict[str, float]:
