@@ -107,3 +107,123 @@ def test_uniform_init_keeps_the_article_draw_order_for_both_layers():
         rng = np.random.default_rng(42)
         np.testing.assert_array_equal(layer.weight.data, rng.random((2, 3)))
         np.testing.assert_array_equal(layer.bias.data, rng.random(2))
+
+
+# --- D3: one walker for buffers, one output-shape helper, shared stable functions -----------------
+
+class Counted(tn.Layer):
+    """A user's layer that declares a buffer through the own_buffers hook."""
+
+    def __init__(self, features):
+        self.features = features
+        self.seen = np.zeros(features)
+
+    def forward(self, x, training=True):
+        if training:
+            self.seen += 1
+        return x
+
+    def backward(self, grad_y, need_input_grad=True):
+        return grad_y
+
+    def own_buffers(self):
+        return [("seen", self.seen)]
+
+
+def model_with_buffers():
+    return tn.Sequential(tn.Dense(3, 4, rng=0), tn.BatchNorm(4),
+                         tn.Residual(tn.Sequential(Counted(4), tn.BatchNorm(4))), tn.Dense(4, 2, rng=1))
+
+
+def test_named_buffers_recurse_with_dotted_names_and_return_the_arrays_themselves():
+    model = model_with_buffers()
+    names = [name for name, _ in model.named_buffers()]
+    assert names == ["1.running_mean", "1.running_var", "2.block.0.seen",
+                     "2.block.1.running_mean", "2.block.1.running_var"]
+    buffers = dict(model.named_buffers())
+    assert buffers["1.running_mean"] is model[1].running_mean
+    assert buffers["2.block.0.seen"] is model[2].block[0].seen
+    assert [n for n, _ in model[1].named_buffers("x.")] == ["x.running_mean", "x.running_var"]
+    assert list(tn.Dense(2, 2).named_buffers()) == []
+
+
+def test_own_buffers_are_saved_counted_and_restored_like_batchnorms(tmp_path):
+    from tinynet.early_stopping import model_state
+    from tinynet.summary import summary_rows
+
+    model = model_with_buffers()
+    model.forward(np.random.default_rng(0).standard_normal((8, 3)), True)
+    tn.save(model, tmp_path / "m.npz")
+    loaded = tn.load(tmp_path / "m.npz", custom_layers={"Counted": Counted})
+    np.testing.assert_array_equal(loaded[2].block[0].seen, 1.0)
+    state = model_state(model)
+    assert any(a is model[2].block[0].seen for a in state) and len(state) == 8 + 5
+    rows = {row.name: row for row in summary_rows(model, 3)}
+    assert rows["2.block.0"].buffers == 4 and rows["2"].buffers == 4 + 8
+
+
+def test_output_shape_of_one_helper_for_every_container():
+    from tinynet.layers.base import output_shape_of
+
+    class KeepsShape:  # protocol only: no output_shape, so the shape is kept
+        def forward(self, x, training=True):
+            return x
+
+        def backward(self, grad_y):
+            return grad_y
+
+        def parameters(self):
+            return []
+
+    assert output_shape_of(KeepsShape(), [None, 4]) == (None, 4)
+    assert output_shape_of(tn.Dense(4, 2), (None, 4)) == (None, 2)
+    assert tn.Parallel(KeepsShape(), tn.Dense(4, 2)).output_shape((None, 4)) == (None, 6)
+    graph = tn.Graph("x", {"k": (KeepsShape(), "x"), "d": (tn.Dense(4, 3), "k")}, "d")
+    assert graph.output_shape((None, 4)) == (None, 3)
+
+
+def test_einsum_spec_errors_come_from_the_engines_parser():
+    with pytest.raises(ValueError, match=r"^Einsum: einsum spec 'B1,oi->Bo': '1' is not an index letter"):
+        tn.Einsum("B1,oi->Bo", (3, 4))
+    assert tn.Einsum(" Bi , oi -> Bo ", (3, 4)).spec == "Bi,oi->Bo"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_functional_sigmoid_and_softmax_are_stable_and_keep_the_dtype(dtype):
+    from tinynet import functional as F
+
+    x = np.array([[-1000.0, -30.0, 0.0, 30.0, 1000.0]], dtype=dtype)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):  # underflow to 0 is fine
+        s, p, logp = F.sigmoid(x), F.softmax(x), F.log_softmax(x)
+    assert s.dtype == p.dtype == logp.dtype == dtype
+    np.testing.assert_allclose(s, [[0.0, 9.357623e-14, 0.5, 1.0, 1.0]], rtol=1e-6, atol=0)
+    np.testing.assert_allclose(p, [[0, 0, 0, 0, 1]], atol=1e-30)
+    np.testing.assert_allclose(logp[0, -2:], [-970.0, 0.0])
+    np.testing.assert_array_equal(tn.Sigmoid().forward(x), s)
+    np.testing.assert_array_equal(tn.Softmax().forward(x), p)
+
+
+def test_sigmoid_layer_on_integer_input_gives_probabilities_not_truncated_integers():
+    y = tn.Sigmoid().forward(np.array([[0, 2]]))
+    np.testing.assert_allclose(y, [[0.5, 1 / (1 + np.exp(-2))]], rtol=1e-15)
+
+
+def test_losses_use_the_shared_functions():
+    logits = np.array([[800.0, 0.0, -5.0], [1.0, 2.0, 3.0]])
+    loss = tn.SoftmaxCrossEntropy()
+    loss.forward(logits, np.array([0, 2]))
+    from tinynet.functional import sigmoid, softmax
+
+    np.testing.assert_allclose(loss.backward(), (softmax(logits) - np.eye(3)[[0, 2]]) / 2, rtol=1e-15)
+    bce = tn.SigmoidBinaryCrossEntropy()
+    z = np.array([-800.0, 0.5, 40.0])
+    bce.forward(z, np.array([0, 1, 1]))
+    np.testing.assert_allclose(bce.backward(), (sigmoid(z) - [0, 1, 1]) / 3, rtol=1e-15)
+
+
+def test_accuracy_binary_branch_is_binary_accuracy():
+    from tinynet import metrics
+
+    out, target = np.array([[0.3], [-2.0], [0.0], [5.0]]), np.array([[1.0], [1.0], [0.0], [0.0]])
+    assert metrics.accuracy(out, target) == metrics.binary_accuracy(out, target) == 2.0
+    assert metrics.accuracy(out.ravel(), target.ravel()) == 2.0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -11,6 +10,7 @@ from numpy.typing import NDArray
 
 from tinynet._validation import check_choice, check_int, check_number
 from tinynet.callbacks import Callback, Run
+from tinynet.layers.base import named_buffers_of
 
 __all__ = ["EarlyStopping", "RestoreOnInterrupt", "model_state"]
 
@@ -140,20 +140,9 @@ class EarlyStopping(Callback):
 
 def model_state(model: Any) -> list[NDArray[Any]]:
     """Every array that defines a trained model: each parameter's ``data``, then
-    the buffers of layers with ``named_buffers()`` (BatchNorm's running statistics).
+    every layer's buffers (``named_buffers()``: BatchNorm's running statistics).
     The arrays themselves, not copies: writing into them changes the model."""
-    return [p.data for p in model.parameters()] + list(_buffers(model))
-
-
-def _buffers(layer: Any) -> Iterator[NDArray[Any]]:
-    named = getattr(layer, "named_buffers", None)
-    if callable(named):
-        for _, array in named():
-            yield array
-    children = getattr(layer, "named_children", None)
-    if callable(children):
-        for _, child in children():
-            yield from _buffers(child)
+    return [p.data for p in model.parameters()] + [array for _, array in named_buffers_of(model)]
 
 
 class RestoreOnInterrupt(Callback):

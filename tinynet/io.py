@@ -18,8 +18,8 @@ anything wrong raises ``ValueError``. Saving writes a temporary file in the
 target's directory and renames it into place, so the old file survives a failed save.
 
 A layer's state that is not a ``Parameter`` (batch norm's running statistics) is
-saved too: the arrays of ``named_buffers() -> [(name, array), ...]`` (its own,
-not its children's; loaded in place), or, for a layer that needs its own logic,
+saved too: the arrays of its ``own_buffers() -> [(name, array), ...]`` (loaded in
+place; see ``Layer.named_buffers``), or, for a layer that needs its own logic,
 ``extra_state() -> dict[str, ndarray]`` with ``load_extra_state(state)``.
 """
 
@@ -30,14 +30,14 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from tinynet._io_spec import describe, instantiate, parse, registry
-from tinynet.layers.base import Layer
+from tinynet.layers.base import Layer, own_buffers_of
 
 __all__ = ["save", "load", "load_with_metadata", "FORMAT_VERSION"]
 
@@ -77,7 +77,7 @@ def save(obj: Any, path: str | os.PathLike[str], *, metadata: Mapping[str, Any] 
     header["model"] = describe(model)
     # Refuse to write what load could not rebuild (e.g. a get_config that misses an argument).
     instantiate(parse(json.loads(json.dumps(header["model"])),
-                      registry({type(layer) for _, layer in _walk(model)}), "save"))
+                      registry({type(layer) for _, layer in model.named_layers()}), "save"))
     params = dict(model.named_parameters())
     header["dtype"] = next(iter(params.values())).dtype.name if params else None
     arrays.update({f"param/{name}": p.data for name, p in params.items()})
@@ -121,11 +121,12 @@ def load_with_metadata(path: str | os.PathLike[str], *,
     for name, param in model.named_parameters():
         param.data[...] = arrays[f"param/{name}"]  # shape and dtype checked equal above
         param.grad = np.zeros_like(param.data)
-    for prefix, layer in _walk(model):
+    for prefix, layer in model.named_layers():
         own = _own_state(layer)
-        if own and callable(getattr(layer, "load_extra_state", None)):
-            layer.load_extra_state({k: arrays[f"state/{prefix}{k}"].copy() for k in own})
-        else:  # named_buffers() returns the layer's own arrays: fill them in place
+        load_extra_state = getattr(layer, "load_extra_state", None)
+        if own and callable(load_extra_state):
+            load_extra_state({k: arrays[f"state/{prefix}{k}"].copy() for k in own})
+        else:  # the layer's own buffers: fill them in place
             for key, buffer in own.items():
                 buffer[...] = arrays[f"state/{prefix}{key}"]
     metadata = header.get("metadata") or {}
@@ -227,26 +228,16 @@ def _estimator_class(header: dict[str, Any], where: str) -> Any:
     return ESTIMATORS[name]
 
 
-def _walk(layer: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """``(dotted prefix, layer)`` for ``layer`` and every layer below it."""
-    yield prefix, layer
-    if isinstance(layer, Layer):
-        for name, child in layer.named_children():
-            yield from _walk(child, f"{prefix}{name}.")
-
-
 def _own_state(layer: Any) -> dict[str, Array]:
-    """A layer's own non-parameter arrays: ``extra_state()`` if it has one, else ``named_buffers()``."""
+    """A layer's own non-parameter arrays: ``extra_state()`` if it has one, else its buffers."""
     if callable(getattr(layer, "extra_state", None)):
         return {str(k): np.asarray(v) for k, v in layer.extra_state().items()}
-    if callable(getattr(layer, "named_buffers", None)):
-        return {str(k): v for k, v in layer.named_buffers()}
-    return {}
+    return {str(k): v for k, v in own_buffers_of(layer)}
 
 
-def _extra_state(model: Any) -> dict[str, Array]:
+def _extra_state(model: Layer) -> dict[str, Array]:
     """Every layer's non-parameter state, by dotted name (``"1.running_mean"``)."""
-    return {f"{prefix}{key}": value for prefix, layer in _walk(model)
+    return {f"{prefix}{key}": value for prefix, layer in model.named_layers()
             for key, value in _own_state(layer).items()}
 
 

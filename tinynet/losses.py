@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tinynet.contract import einsum
+from tinynet.functional import shifted_exp, sigmoid
 
 __all__ = ["Loss", "SoftmaxCrossEntropy", "SigmoidBinaryCrossEntropy", "MeanSquaredError"]
 
@@ -90,8 +91,7 @@ class SoftmaxCrossEntropy(Loss):
         self._target: Array | None = None
 
     def compute(self, logits: Array, target: Array) -> float:
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        exp = np.exp(shifted)
+        shifted, exp = shifted_exp(logits)
         sums = einsum(self.ROW_SUM, exp)[:, None]  # p = exp / sums, formed only in backward
         self._exp, self._sums, self._target = exp, sums, target
         batch = logits.shape[0]
@@ -172,7 +172,7 @@ class SigmoidBinaryCrossEntropy(Loss):
         t = target.reshape(-1).astype(z.dtype, copy=False)
         e = np.exp(-np.abs(z))
         per_sample = np.maximum(z, 0) - t * z + np.log1p(e)
-        self._p = np.where(z >= 0, 1, e) / (1 + e)  # sigmoid(z) from the same e
+        self._p = sigmoid(z, e)  # from the same e
         self._t, self._shape = t, logits.shape
         return float(einsum(self.LOSS, per_sample)) / z.shape[0]
 

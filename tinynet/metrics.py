@@ -9,9 +9,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from tinynet.contract import einsum
+
 __all__ = ["accuracy", "binary_accuracy", "mean_squared_error", "mean_absolute_error", "METRICS"]
 
 Array = NDArray[Any]
+SQUARED_SUM = "Bj,Bj->"  # sum over the batch and the outputs of d[B,j] d[B,j]
 
 
 def accuracy(output: Array, target: Array) -> float:
@@ -24,16 +27,14 @@ def accuracy(output: Array, target: Array) -> float:
     if output.ndim == 2 and output.shape[1] > 1:
         predicted = output.argmax(axis=1)
         labels = target.argmax(axis=1) if target.ndim == 2 else target
-    else:
-        predicted = output.reshape(-1) > 0
-        labels = target.reshape(-1) > 0.5
-    return float(np.count_nonzero(predicted == labels))
+        return float(np.count_nonzero(predicted == labels))
+    return binary_accuracy(output, target)
 
 
 def mean_squared_error(output: Array, target: Array) -> float:
     """Squared error summed over the batch, averaged over output columns."""
     diff = output.reshape(output.shape[0], -1) - target.reshape(target.shape[0], -1)
-    return float(np.einsum("Bj,Bj->", diff, diff)) / diff.shape[1]
+    return float(einsum(SQUARED_SUM, diff, diff)) / diff.shape[1]
 
 
 def binary_accuracy(output: Array, target: Array) -> float:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tinynet._validation import check_int
+from tinynet.layers.base import named_buffers_of, output_shape_of
 
 __all__ = ["summary", "summary_rows", "summary_text", "summary_table", "SummaryRow"]
 
@@ -128,11 +129,10 @@ def _join(name: str, child: str) -> str:
 
 def _output_shape(layer: Any, name: str,
                   shape: tuple[int | None, ...] | None) -> tuple[int | None, ...] | None:
-    method = getattr(layer, "output_shape", None)
-    if shape is None or not callable(method):
+    if shape is None:
         return shape
     try:
-        return tuple(method(shape))
+        return output_shape_of(layer, shape)
     except ValueError as err:
         raise ValueError(f"summary: layer {name!r} cannot take input of shape "
                          f"{_format_shape(shape)}: {err}") from None
@@ -161,10 +161,8 @@ def _describe(layer: Any) -> str:
 
 
 def _buffers(layer: Any) -> list[Any]:
-    """Non-trained arrays (``named_buffers()``, e.g. BatchNorm's running statistics)."""
-    named = getattr(layer, "named_buffers", None)
-    own = [array for _, array in named()] if callable(named) else []
-    return own + [a for _, child in _children(layer) for a in _buffers(child)]
+    """Non-trained arrays of ``layer`` and below (e.g. BatchNorm's running statistics)."""
+    return [array for _, array in named_buffers_of(layer)]
 
 
 def _count(params: list[Any]) -> int:

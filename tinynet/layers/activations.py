@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinynet._validation import check_number
+from tinynet.functional import sigmoid, softmax
 from tinynet.layers.base import Array, Layer
 
 __all__ = ["LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Identity", "Softmax"]
@@ -64,16 +65,14 @@ class ReLU(_Elementwise):
 class Sigmoid(_Elementwise):
     """``y = 1 / (1 + exp(-x))``; ``f'(x) = y (1 - y)``.
 
-    Computed from ``e = exp(-|x|)`` as ``1 / (1 + e)`` for ``x >= 0`` and
-    ``e / (1 + e)`` below, so ``exp`` never overflows and tiny values keep
-    their precision.
+    Computed by :func:`tinynet.functional.sigmoid` from ``exp(-|x|)``, so ``exp``
+    never overflows and tiny values keep their precision.
     """
 
     def forward(self, x: Array, training: bool = True) -> Array:
-        e = np.exp(-np.abs(x))
-        y = np.where(x >= 0, 1, e) / (1 + e)
-        self._cache = y.astype(x.dtype, copy=False)
-        return self._cache
+        y = sigmoid(x)
+        self._cache = y
+        return y
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
         y = self._cached()
@@ -115,9 +114,7 @@ class Softmax(_Elementwise):
     ROW_DOT = "Bj,Bj->B"
 
     def forward(self, x: Array, training: bool = True) -> Array:
-        shifted = x - x.max(axis=-1, keepdims=True)
-        p = np.exp(shifted)
-        p /= p.sum(axis=-1, keepdims=True)
+        p = softmax(x)
         self._cache = p
         return p
 

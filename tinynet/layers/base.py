@@ -24,7 +24,8 @@ from numpy.typing import NDArray
 
 from tinynet.parameter import Parameter
 
-__all__ = ["Layer", "LayerLike", "Array", "check_unique_layers"]
+__all__ = ["Layer", "LayerLike", "Array", "check_unique_layers", "output_shape_of", "own_buffers_of",
+           "named_buffers_of"]
 
 Array = NDArray[Any]
 
@@ -68,8 +69,10 @@ class Layer:
         return []
 
     def named_layers(self, prefix: str = "") -> Iterator[tuple[str, LayerLike]]:
-        """This layer and every layer below it, each with its dotted prefix:
-        ``("", model)``, ``("0.", model[0])``, ``("1.0.", model[1][0])``, ..."""
+        """This layer and every layer below it, each with its dotted prefix.
+
+        ``("", model)``, ``("0.", model[0])``, ``("1.0.", model[1][0])``, ...
+        """
         yield prefix, self
         for name, child in self.named_children():
             if isinstance(child, Layer):
@@ -87,6 +90,19 @@ class Layer:
             else:  # a protocol-only layer: name its parameters by their own names
                 for index, param in enumerate(child.parameters()):
                     yield f"{prefix}{child_name}.{param.name or index}", param
+
+    def own_buffers(self) -> list[tuple[str, Array]]:
+        """This layer's own non-trained state arrays, by short name (none by default).
+
+        BatchNorm's running statistics are buffers. Layers update them *in place*;
+        ``tn.save``/``tn.load``, ``EarlyStopping`` and ``summary`` find them through
+        :meth:`named_buffers`.
+        """
+        return []
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Array]]:
+        """Every buffer of this layer and its children, by dotted name (``"1.running_mean"``)."""
+        return named_buffers_of(self, prefix)
 
     def parameters(self) -> list[Parameter]:
         """Every trainable parameter of this layer and its children."""
@@ -169,3 +185,31 @@ def check_unique_layers(container: Layer) -> None:
                              f"same layer object {name}({extra}), so it appears twice; a layer keeps "
                              f"one forward's values for its backward, so each position needs its own "
                              f"layer object (create another {name})")
+
+
+def own_buffers_of(layer: Any) -> list[tuple[str, Array]]:
+    """The buffers of ``layer`` itself, not its children's: ``layer.own_buffers()``.
+
+    A layer that defines ``named_buffers()`` itself (a protocol-only layer, or a
+    layer written before ``own_buffers`` existed) lists its own arrays with it.
+    """
+    if isinstance(layer, Layer) and type(layer).named_buffers is Layer.named_buffers:
+        return list(layer.own_buffers())
+    named = getattr(layer, "named_buffers", None)
+    return list(named()) if callable(named) else []
+
+
+def named_buffers_of(layer: Any, prefix: str = "") -> Iterator[tuple[str, Array]]:
+    """Every buffer of ``layer`` and the layers below it, by dotted name; any layer
+    (one that only keeps the protocol has no children we could know of)."""
+    layers = layer.named_layers(prefix) if isinstance(layer, Layer) else [(prefix, layer)]
+    for path, sub in layers:
+        for name, array in own_buffers_of(sub):
+            yield path + name, array
+
+
+def output_shape_of(layer: Any, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+    """``layer.output_shape(input_shape)`` as a tuple; the input shape itself for a
+    layer without ``output_shape`` (a protocol-only layer is taken to keep the shape)."""
+    method = getattr(layer, "output_shape", None)
+    return tuple(method(input_shape)) if callable(method) else tuple(input_shape)

@@ -38,7 +38,7 @@ class BatchNorm(Layer):
         dx = weight s g                                   (inference: they are constants)
 
     ``weight`` (gamma) starts at ones, ``bias`` (beta) at zeros. The running
-    statistics are not trained; :meth:`named_buffers` lists them for saving.
+    statistics are not trained; :meth:`own_buffers` declares them (saved with the weights).
     """
 
     BATCH_SUM = "Bf->f"
@@ -112,7 +112,7 @@ class BatchNorm(Layer):
         batch = xhat.dtype.type(xhat.shape[0])
         return (scale / batch) * (batch * grad_y - self.bias.grad - xhat * self.weight.grad)
 
-    def named_buffers(self) -> list[tuple[str, Array]]:
+    def own_buffers(self) -> list[tuple[str, Array]]:
         """The non-trained state (running statistics), updated in place."""
         return [("running_mean", self.running_mean), ("running_var", self.running_var)]
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from tinynet._validation import check_choice, check_int
-from tinynet.layers.base import Array, Layer, LayerLike, check_unique_layers
+from tinynet.layers.base import Array, Layer, LayerLike, check_unique_layers, output_shape_of
 from tinynet.layers.sequential import accepts_need_input_grad, check_layer
 
 __all__ = ["Merge", "Add", "Concat", "Residual", "Parallel", "run_backward"]
@@ -174,9 +174,8 @@ class Residual(Layer):
         return [("block", self.block)]
 
     def output_shape(self, input_shape: Shape) -> Shape:
-        method = getattr(self.block, "output_shape", None)
-        shape = method(input_shape) if callable(method) else input_shape
-        if tuple(shape) != tuple(input_shape):
+        shape = output_shape_of(self.block, input_shape)
+        if shape != tuple(input_shape):
             raise ValueError(f"Residual: the block maps shape {input_shape} to {shape}, but "
                              f"y = x + block(x) needs the block to keep the shape")
         return tuple(input_shape)
@@ -225,10 +224,7 @@ class Parallel(Layer):
         return [(str(i), branch) for i, branch in enumerate(self.branches)]
 
     def output_shape(self, input_shape: Shape) -> Shape:
-        shapes = []
-        for branch in self.branches:
-            method = getattr(branch, "output_shape", None)
-            shapes.append(tuple(method(input_shape)) if callable(method) else tuple(input_shape))
+        shapes = [output_shape_of(branch, input_shape) for branch in self.branches]
         try:
             return self._merge.combined_shape(shapes)
         except ValueError as err:

@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from tinynet._validation import check_float_dtype, check_int
-from tinynet.contract import einsum
+from tinynet.contract import einsum, parse_spec
 from tinynet.init import Initializer, RngLike, as_generator, init_config, init_weight_and_bias
 from tinynet.layers.base import Array, Layer
 from tinynet.parameter import Parameter
@@ -238,33 +238,30 @@ class Einsum(Layer):
 
 
 def _split(spec: Any) -> tuple[tuple[str, str], str]:
-    """Check that ``spec`` is a differentiable ``"x,w->out"`` and split it."""
+    """Check that ``spec`` is a differentiable ``"x,w->out"`` and split it
+    (:func:`tinynet.contract.parse_spec` does the checks every einsum needs)."""
     if not isinstance(spec, str):
         raise TypeError(f"Einsum spec must be a str such as 'Bi,oi->Bo', got {type(spec).__name__}")
-    compact = spec.replace(" ", "")
     where = f"Einsum spec {spec!r}"
-    if "..." in compact or "." in compact:
+    if "." in spec:
         raise ValueError(f"{where}: ellipsis ('...') is not supported; name every index")
-    if "->" not in compact:
+    if "->" not in spec:
         raise ValueError(f"{where} needs an explicit output, e.g. 'Bi,oi->Bo'")
-    lhs, out = compact.split("->", 1)
-    terms = lhs.split(",")
-    if len(terms) != 2:
+    n_terms = spec.split("->", 1)[0].count(",") + 1
+    if n_terms != 2:
         raise ValueError(f"{where} must have exactly two operands (the input and the weight), "
-                         f"got {len(terms)}")
+                         f"got {n_terms}")
+    try:
+        terms, out = parse_spec(spec, 2)
+    except ValueError as err:
+        raise ValueError(f"Einsum: {err}") from None
     for term in [*terms, out]:
-        bad = [c for c in term if not c.isalpha()]
-        if bad:
-            raise ValueError(f"{where}: {bad[0]!r} is not an index letter")
         repeated = sorted({c for c in term if term.count(c) > 1})
         if repeated:
             raise ValueError(f"{where}: index {repeated[0]!r} is repeated in {term!r} (a diagonal "
                              f"or trace); its gradient is not an einsum of this form")
     if not terms[0] or not terms[1]:
         raise ValueError(f"{where}: the input and the weight need at least one index each")
-    missing = sorted(set(out) - set(terms[0]) - set(terms[1]))
-    if missing:
-        raise ValueError(f"{where}: output index {missing[0]!r} is in no operand")
     return (terms[0], terms[1]), out
 
 

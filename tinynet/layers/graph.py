@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tinynet.layers.base import Array, Layer, LayerLike, check_unique_layers
+from tinynet.layers.base import Array, Layer, LayerLike, check_unique_layers, output_shape_of
 from tinynet.layers.blocks import Merge, Shape, run_backward
 from tinynet.layers.sequential import accepts_need_input_grad, check_layer
 
@@ -89,12 +89,11 @@ class Graph(Layer):
         for name in self._order:
             layer, sources = self.nodes[name]
             args = [shapes[s] for s in sources]
-            method = getattr(layer, "output_shape", None)
             try:
                 if isinstance(layer, Merge):
                     shapes[name] = layer.output_shape(args)
                 else:
-                    shapes[name] = tuple(method(args[0])) if callable(method) else args[0]
+                    shapes[name] = output_shape_of(layer, args[0])
             except ValueError as err:
                 raise ValueError(f"Graph node {name!r}: {err}") from None
         return shapes[self.output]

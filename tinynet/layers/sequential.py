@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Iterator
 from typing import Any, overload
 
-from tinynet.layers.base import Array, Layer, LayerLike, check_unique_layers
+from tinynet.layers.base import Array, Layer, LayerLike, check_unique_layers, output_shape_of
 
 __all__ = ["Sequential", "check_layer", "accepts_need_input_grad"]
 
@@ -73,7 +73,7 @@ class Sequential(Layer):
 
     def output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         for layer in self.layers:
-            input_shape = _output_shape(layer, input_shape)
+            input_shape = output_shape_of(layer, input_shape)
         return input_shape
 
     def get_config(self) -> dict[str, Any]:
@@ -119,12 +119,8 @@ class Sequential(Layer):
                     continue
                 shape = (None, n_in)
             try:
-                shape = _output_shape(layer, shape)
+                shape = output_shape_of(layer, shape)
             except ValueError as err:
                 raise ValueError(f"Sequential layer {index} does not fit the layer before it: "
                                  f"{err}") from None
 
-
-def _output_shape(layer: LayerLike, shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
-    method = getattr(layer, "output_shape", None)
-    return method(shape) if callable(method) else shape
