@@ -227,3 +227,28 @@ def test_accuracy_binary_branch_is_binary_accuracy():
     out, target = np.array([[0.3], [-2.0], [0.0], [5.0]]), np.array([[1.0], [1.0], [0.0], [0.0]])
     assert metrics.accuracy(out, target) == metrics.binary_accuracy(out, target) == 2.0
     assert metrics.accuracy(out.ravel(), target.ravel()) == 2.0
+
+
+# --- D4: Softmax.backward runs its class-constant spec through the engine, for any rank ----------
+
+@pytest.mark.parametrize("shape", [(4, 3), (2, 3, 4), (5,)])
+def test_softmax_backward_uses_row_dot_through_the_engine(shape, monkeypatch):
+    from tinynet.layers import activations
+
+    specs = []
+
+    def spy(spec, *operands, out=None):
+        specs.append(spec)
+        return tn.einsum(spec, *operands, out=out)
+
+    monkeypatch.setattr(activations, "einsum", spy, raising=False)
+    monkeypatch.setattr(np, "einsum", None)  # an inline np.einsum would fail now
+    x = np.random.default_rng(0).standard_normal(shape)
+    layer = tn.Softmax()
+    p = layer.forward(x)
+    g = np.random.default_rng(1).standard_normal(shape)
+    dx = layer.backward(g)
+    monkeypatch.undo()
+    assert specs == [tn.Softmax.ROW_DOT] and dx.shape == shape
+    np.testing.assert_allclose(dx, p * (g - (g * p).sum(axis=-1, keepdims=True)), rtol=1e-12, atol=1e-15)
+    assert tn.gradcheck(tn.Softmax(), x) < 1e-7

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinynet._validation import check_number
+from tinynet.contract import einsum
 from tinynet.functional import sigmoid, softmax
 from tinynet.layers.base import Array, Layer
 
@@ -120,8 +121,11 @@ class Softmax(_Elementwise):
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
         p = self._cached()
-        if p.ndim != 2:
-            inner = np.einsum("...j,...j->...", grad_y, p)[..., None]
-        else:
-            inner = np.einsum(self.ROW_DOT, grad_y, p)[:, None]
+        if p.ndim != 2:  # rows of any leading shape: one (rows, classes) matrix
+            rows = (-1, p.shape[-1])
+            return self._backward_2d(grad_y.reshape(rows), p.reshape(rows)).reshape(p.shape)
+        return self._backward_2d(grad_y, p)
+
+    def _backward_2d(self, grad_y: Array, p: Array) -> Array:
+        inner = einsum(self.ROW_DOT, grad_y, p)[:, None]
         return p * (grad_y - inner)
