@@ -81,7 +81,7 @@ def test_warm_start_fit_builds_a_new_optimizer_partial_fit_keeps_it(iris):
 
 
 def test_l2_step_adds_alpha_over_each_batch_size_in_place():
-    from tinynet._estimator_base import L2Step
+    from tinynet._mlp_rules import L2Step
 
     w = tn.Parameter(np.full((2, 2), 2.0, dtype=np.float32), "weight")
     grad = w.grad
@@ -193,3 +193,18 @@ def test_build_mlp_is_the_network_of_the_command_and_the_estimators(iris):
     reg.fit(x, x[:, 0])
     expected = build_mlp(4, [8, 6], 1, tn.Tanh, "glorot_uniform", np.random.default_rng(5))
     assert repr(reg.model_) == repr(expected)
+
+
+def test_regressor_save_load_keeps_its_own_attributes_plainly(tmp_path, iris):
+    from tinynet.sklearn import TinyNetRegressor
+
+    x, _ = iris
+    reg = TinyNetRegressor((4,), epochs=2, random_state=0).fit(x, x[:, :1])  # y of shape (n, 1)
+    exported = reg._tinynet_export()
+    assert exported["attributes"]["n_outputs_"] == 1 and exported["attributes"]["y_ndim"] == 2
+    assert "y_ndim" not in vars(reg) and "n_outputs_" not in reg._export_own()[1]
+    tn.save(reg, tmp_path / "reg.npz")
+    loaded = tn.load(tmp_path / "reg.npz")
+    assert loaded.predict(x).shape == (150, 1) and loaded.n_outputs_ == 1
+    assert "y_ndim" not in vars(loaded)
+    np.testing.assert_array_equal(loaded.predict(x), reg.predict(x))

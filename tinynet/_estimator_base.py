@@ -1,11 +1,11 @@
 """The training logic shared by :class:`tinynet.sklearn.TinyNetClassifier` and
 ``TinyNetRegressor``: parameter checks, building the network, the fit loop
-(through :func:`tinynet.fit`), stopping rules and save/load hooks.
+(through :func:`tinynet.fit`, with scikit-learn MLP's stopping rule and L2 penalty
+from :mod:`tinynet._mlp_rules`) and the save/load hooks.
 """
 
 from __future__ import annotations
 
-import itertools
 import numbers
 from typing import Any
 
@@ -16,10 +16,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from tinynet import registry
+from tinynet._mlp_rules import L2Step, PlateauStop
 from tinynet._validation import check_choice, check_int, check_number
-from tinynet.callbacks import Callback, Run
 from tinynet.data import DataLoader
-from tinynet.early_stopping import model_state
 from tinynet.layers import Sequential
 from tinynet.mlp import build_mlp
 from tinynet.progress import PROGRESS_MODES
@@ -28,59 +27,6 @@ from tinynet.training import fit
 Array = NDArray[Any]
 FITTED = ("n_features_in_", "loss_curve_", "n_iter_", "t_", "best_loss_", "validation_loss_curve_",
           "best_validation_loss_")
-
-
-class PlateauStop(Callback):
-    """scikit-learn MLP's stopping rule: stop once ``monitor`` has gone ``patience`` epochs in a
-    row without beating the best value so far by more than ``tol``. Unlike
-    :class:`tinynet.EarlyStopping` (Keras's rule), the best value follows every gain, even one
-    smaller than ``tol``, so a slow crawl stops too. With ``restore``, the best epoch's
-    weights (and buffers) are put back at the end."""
-
-    def __init__(self, monitor: str, tol: float, patience: int, restore: bool) -> None:
-        self.monitor, self.tol, self.patience, self.restore = monitor, tol, patience, restore
-        self.best, self.wait = np.inf, 0
-        self.best_state: list[Array] | None = None
-
-    def on_train_begin(self, run: Run) -> None:
-        self.run = run
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        value = logs[self.monitor]
-        self.wait = self.wait + 1 if value > self.best - self.tol else 0
-        if value < self.best:
-            self.best = value
-            if self.restore:
-                self.best_state = [a.copy() for a in model_state(self.run.model)]
-        if self.wait >= self.patience:
-            self.run.stop_training = True
-
-    def on_train_end(self, logs: dict[str, Any]) -> None:
-        if self.best_state is not None:
-            for array, best in zip(model_state(self.run.model), self.best_state):
-                array[...] = best
-
-
-class L2Step:
-    """Wrap an optimizer: before each step add ``alpha / n * W`` to each weight's gradient
-    (not biases), the gradient of scikit-learn MLP's penalty ``alpha / (2 n) * ||W||^2`` for a
-    batch of ``n`` rows. ``batch_sizes`` are the row counts of one epoch's batches in order (full
-    batches, then the remainder); the steps cycle through them. The gradient is changed in
-    place, so it keeps its array and dtype."""
-
-    def __init__(self, inner: Any, weights: list[Any], alpha: float, batch_sizes: list[int]) -> None:
-        self.inner, self.weights, self.alpha = inner, weights, alpha
-        self._sizes = itertools.cycle(batch_sizes)
-
-    @property
-    def lr(self) -> float:
-        return float(self.inner.lr)
-
-    def step(self) -> None:
-        coef = self.alpha / next(self._sizes)
-        for w in self.weights:
-            w.grad += w.data.dtype.type(coef) * w.data
-        self.inner.step()
 
 
 class TinyNetEstimator(BaseEstimator):
@@ -259,11 +205,9 @@ class TinyNetEstimator(BaseEstimator):
         attributes = {key: _plain(getattr(self, key)) for key in FITTED if hasattr(self, key)}
         if hasattr(self, "feature_names_in_"):
             attributes["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
-        arrays = self._export_arrays(attributes)
-        return {"model": self.model_, "params": params, "attributes": attributes, "arrays": arrays}
-
-    def _export_arrays(self, attributes: dict[str, Any]) -> dict[str, Array]:
-        return {}
+        own_attributes, arrays = self._export_own()
+        return {"model": self.model_, "params": params, "attributes": {**attributes, **own_attributes},
+                "arrays": arrays}
 
     @classmethod
     def _tinynet_import(cls, model: Sequential, params: dict[str, Any], attributes: dict[str, Any],
@@ -274,21 +218,26 @@ class TinyNetEstimator(BaseEstimator):
             estimator = cls(**params)
         except TypeError as err:
             raise ValueError(f"load: the saved {cls.__name__} parameters do not fit: {err}") from None
+        own = {key: value for key, value in attributes.items() if key in cls._own_attributes}
         for key, value in attributes.items():
-            if key not in (*FITTED, "feature_names_in_", *estimator._extra_attributes()):
+            if key in FITTED:
+                setattr(estimator, key, value)
+            elif key == "feature_names_in_":
+                estimator.feature_names_in_ = np.asarray(value, dtype=object)
+            elif key not in own:
                 raise ValueError(f"load: unknown {cls.__name__} attribute {key!r} in the file")
-            setattr(estimator, key, value)
-        if "feature_names_in_" in attributes:
-            estimator.feature_names_in_ = np.asarray(attributes["feature_names_in_"], dtype=object)
         estimator.model_ = model
-        estimator._import_arrays(attributes, arrays)
+        estimator._import_own(own, arrays)
         return estimator
 
-    def _extra_attributes(self) -> tuple[str, ...]:
-        return ()
+    # The subclass's own fitted state: JSON attributes named in _own_attributes, and arrays.
+    _own_attributes: tuple[str, ...] = ()
 
-    def _import_arrays(self, attributes: dict[str, Any], arrays: dict[str, Array]) -> None:
-        """Restore fitted attributes kept as arrays (the classifier's ``classes_``)."""
+    def _export_own(self) -> tuple[dict[str, Any], dict[str, Array]]:
+        return {}, {}
+
+    def _import_own(self, attributes: dict[str, Any], arrays: dict[str, Array]) -> None:
+        """Set the subclass's fitted state from what :meth:`_export_own` saved."""
 
 
 def _plain(value: Any) -> Any:

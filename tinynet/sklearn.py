@@ -31,6 +31,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 
 from tinynet._estimator_base import TinyNetEstimator
+from tinynet.functional import log_softmax, softmax
 
 __all__ = ["TinyNetClassifier", "TinyNetRegressor", "ESTIMATORS"]
 
@@ -87,26 +88,21 @@ class TinyNetClassifier(ClassifierMixin, TinyNetEstimator):
 
     def predict_proba(self, X: Any) -> Array:
         """Class probabilities, shape ``(n_samples, n_classes)`` (rows sum to 1)."""
-        logits = self._forward(X)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        exp = np.exp(shifted)
-        return exp / exp.sum(axis=1, keepdims=True)
+        return softmax(self._forward(X))
 
     def predict_log_proba(self, X: Any) -> Array:
         """Log of :meth:`predict_proba`, computed stably."""
-        logits = self._forward(X)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return log_softmax(self._forward(X))
 
     def predict(self, X: Any) -> Array:
         """The most probable class of each row, as one of ``classes_``."""
         winners = self._forward(X).argmax(axis=1)
         return self.classes_[winners]
 
-    def _export_arrays(self, attributes: dict[str, Any]) -> dict[str, Array]:
-        return {"classes_": self.classes_}  # numbers or strings (unique_labels never gives objects)
+    def _export_own(self) -> tuple[dict[str, Any], dict[str, Array]]:
+        return {}, {"classes_": self.classes_}  # numbers or strings (unique_labels never gives objects)
 
-    def _import_arrays(self, attributes: dict[str, Any], arrays: dict[str, Array]) -> None:
+    def _import_own(self, attributes: dict[str, Any], arrays: dict[str, Array]) -> None:
         if "classes_" not in arrays:
             raise ValueError("load: the TinyNetClassifier file has no classes_ array")
         self.classes_ = arrays["classes_"]
@@ -147,25 +143,23 @@ class TinyNetRegressor(RegressorMixin, TinyNetEstimator):
     def predict(self, X: Any) -> Array:
         """Predicted targets, shape ``(n_samples,)`` or ``(n_samples, n_targets)`` as ``y`` was."""
         out = self._forward(X)
-        return out.ravel() if getattr(self, "_y_ndim", 1) == 1 else out
+        return out.ravel() if self._y_ndim == 1 else out
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
 
-    def _export_arrays(self, attributes: dict[str, Any]) -> dict[str, Array]:
-        attributes["n_outputs_"] = int(self.n_outputs_)
-        attributes["y_ndim"] = int(self._y_ndim)
-        return {}
+    _own_attributes = ("n_outputs_", "y_ndim")
 
-    def _extra_attributes(self) -> tuple[str, ...]:
-        return ("n_outputs_", "y_ndim")
+    def _export_own(self) -> tuple[dict[str, Any], dict[str, Array]]:
+        return {"n_outputs_": int(self.n_outputs_), "y_ndim": int(self._y_ndim)}, {}
 
-    def _import_arrays(self, attributes: dict[str, Any], arrays: dict[str, Array]) -> None:
-        self._y_ndim = attributes.get("y_ndim", 1)
-        if hasattr(self, "y_ndim"):
-            del self.y_ndim
+    def _import_own(self, attributes: dict[str, Any], arrays: dict[str, Array]) -> None:
+        if "n_outputs_" not in attributes:
+            raise ValueError("load: the TinyNetRegressor file has no n_outputs_ attribute")
+        self.n_outputs_ = int(attributes["n_outputs_"])
+        self._y_ndim = int(attributes.get("y_ndim", 1))
 
 
 ESTIMATORS: dict[str, type[TinyNetEstimator]] = {
