@@ -24,7 +24,7 @@ from contenders import NUMPY_CONTENDERS, Runner
 from load import ForeignLoad
 from page import render
 from probes import run_probe, threadpools
-from report import ORDER, Results, contender_rows, must_show, summary_rows
+from report import BUSY, ORDER, Results, contender_rows, must_show, summary_rows
 from rich.console import Console
 from rich.table import Table
 from torch_worker import TorchWorker, torch_available
@@ -34,7 +34,6 @@ PROBES = ("memory", "kernel", "contention")
 WARM_UP_STEPS = 10
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUTPUT = os.path.join(ROOT, "docs", "benchmarks.md")
-BUSY = 0.2  # cores used by other processes above which a workload's times are suspect
 MACHINE_OPENBLAS = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "512"}
 
 
