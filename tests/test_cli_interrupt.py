@@ -4,7 +4,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 
 import numpy as np
 
@@ -18,15 +18,21 @@ def test_sigint_saves_the_last_completed_epoch(tmp_path):
         [sys.executable, "-m", "tinynet.cli", "train", "--epochs", "1000000", "--progress", "epoch",
          "--save", str(path)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    watchdog = threading.Timer(120, proc.kill)  # a hung child fails the test instead of hanging it
+    watchdog.start()
     try:
         assert proc.stdout is not None
-        for line in proc.stdout:  # wait until training is under way
+        epochs_seen = 0
+        for line in proc.stdout:  # wait until epochs are completing, whatever the machine's speed
             if line.startswith("epoch") and "/1000000" in line:
-                break
-        time.sleep(0.3)
+                epochs_seen += 1
+                if epochs_seen == 3:
+                    break
+        assert epochs_seen == 3, f"training did not get under way: {proc.stderr.read()}"
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
+        watchdog.cancel()
         proc.kill()
     assert proc.returncode == 130, err
     assert "Traceback" not in err
