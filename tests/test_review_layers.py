@@ -252,3 +252,37 @@ def test_softmax_backward_uses_row_dot_through_the_engine(shape, monkeypatch):
     assert specs == [tn.Softmax.ROW_DOT] and dx.shape == shape
     np.testing.assert_allclose(dx, p * (g - (g * p).sum(axis=-1, keepdims=True)), rtol=1e-12, atol=1e-15)
     assert tn.gradcheck(tn.Softmax(), x) < 1e-7
+
+
+# --- D5: fewer full-size temporaries in BatchNorm's forward and Adam's step ----------------------
+
+def peak_allocation(run):
+    """The peak of numpy's traced allocations while ``run()`` executes, in bytes."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_batchnorm_training_forward_computes_x_minus_mean_once():
+    x = np.random.default_rng(0).standard_normal((2000, 100))
+    layer = tn.BatchNorm(100)
+    layer.forward(x)  # warm-up: the cached xhat of the measured call replaces this one
+    peak = peak_allocation(lambda: layer.forward(x))
+    assert peak < 2.5 * x.nbytes, peak / x.nbytes  # xhat (x - mean, scaled in place) and y
+    mean, var = x.mean(axis=0), x.var(axis=0)
+    np.testing.assert_allclose(layer.forward(x), (x - mean) / np.sqrt(var + 1e-5), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls", [tn.Adam, tn.AdamW])
+def test_adam_step_needs_one_scratch_array_per_parameter(cls):
+    param = tn.Parameter(np.random.default_rng(0).standard_normal(200_000))
+    param.grad[...] = np.random.default_rng(1).standard_normal(200_000)
+    optimizer = cls([param], lr=0.01)
+    optimizer.step()  # the first step allocates the state m and v
+    peak = peak_allocation(optimizer.step)
+    assert peak < 1.5 * param.data.nbytes, peak / param.data.nbytes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -109,7 +110,11 @@ class Adam(Optimizer):
         m_hat = m / (1 - beta1**t);  v_hat = v / (1 - beta2**t)
         w  = w - lr * m_hat / (sqrt(v_hat) + eps)
 
-    ``m`` and ``v`` start at zero and have the parameter's shape and dtype.
+    ``m`` and ``v`` start at zero and have the parameter's shape and dtype. As in
+    PyTorch, the bias corrections are folded into scalars, so that a step needs
+    one scratch array per parameter instead of ``m_hat``, ``v_hat`` and their
+    quotient: ``w -= step_size * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)`` with
+    ``step_size = lr / (1 - beta1**t)``.
     """
 
     decoupled_weight_decay = False
@@ -130,8 +135,8 @@ class Adam(Optimizer):
     def step(self) -> None:
         self.steps += 1
         beta1, beta2 = self.betas
-        correction1 = 1 - beta1 ** self.steps
-        correction2 = 1 - beta2 ** self.steps
+        step_size = self.lr / (1 - beta1 ** self.steps)
+        correction2_sqrt = math.sqrt(1 - beta2 ** self.steps)
         for p, state in zip(self.params, self.state):
             dtype = p.data.dtype.type
             if not state:
@@ -143,13 +148,19 @@ class Adam(Optimizer):
                 p.data *= dtype(1 - self.lr * self.weight_decay)
             elif self.weight_decay:
                 g = g + dtype(self.weight_decay) * p.data
+            scratch = np.multiply(g, dtype(1 - beta1), dtype=p.data.dtype)  # the one allocation
             m *= dtype(beta1)
-            m += dtype(1 - beta1) * g
+            m += scratch
+            np.multiply(g, g, out=scratch, casting="same_kind")
+            scratch *= dtype(1 - beta2)
             v *= dtype(beta2)
-            v += dtype(1 - beta2) * (g * g)
-            m_hat = m / dtype(correction1)
-            v_hat = v / dtype(correction2)
-            p.data -= dtype(self.lr) * m_hat / (np.sqrt(v_hat) + dtype(self.eps))
+            v += scratch
+            denom = np.sqrt(v, out=scratch)  # sqrt(v_hat) + eps, with the correction as a scalar
+            denom /= dtype(correction2_sqrt)
+            denom += dtype(self.eps)
+            update = np.divide(m, denom, out=denom)
+            update *= dtype(step_size)
+            p.data -= update
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(lr={self.lr}, betas={self.betas}, eps={self.eps}, "

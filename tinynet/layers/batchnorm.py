@@ -72,15 +72,19 @@ class BatchNorm(Layer):
         if x.dtype != dt:
             x = x.astype(dt)
         if training:
-            mean, var = self._batch_statistics(x)
+            centered, var = self._centered_batch(x)
         else:
-            mean, var = self.running_mean, self.running_var
+            centered, var = x - self.running_mean, self.running_var
         self._inv_std = 1 / np.sqrt(var + dt.type(self.eps))
-        self._xhat = (x - mean) * self._inv_std
+        centered *= self._inv_std  # in place: x - mean is needed once, as xhat
+        self._xhat = centered
         self._training = training
-        return self._xhat * self.weight.data + self.bias.data
+        y = centered * self.weight.data
+        y += self.bias.data
+        return y
 
-    def _batch_statistics(self, x: Array) -> tuple[Array, Array]:
+    def _centered_batch(self, x: Array) -> tuple[Array, Array]:
+        """``(x - mean, var)`` of the batch; updates the running statistics."""
         batch = x.shape[0]
         if batch < 2:
             raise ValueError(f"BatchNorm needs more than 1 sample per batch in training to "
@@ -95,7 +99,7 @@ class BatchNorm(Layer):
         self.running_mean += m * mean
         self.running_var *= 1 - m
         self.running_var += m * var * dt(batch / (batch - 1))
-        return mean, var
+        return centered, var
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
         if self._xhat is None or self._inv_std is None:
