@@ -208,3 +208,53 @@ def test_regressor_save_load_keeps_its_own_attributes_plainly(tmp_path, iris):
     assert loaded.predict(x).shape == (150, 1) and loaded.n_outputs_ == 1
     assert "y_ndim" not in vars(loaded)
     np.testing.assert_array_equal(loaded.predict(x), reg.predict(x))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--hidden", "10", "0"], "--hidden sizes must be >= 1, got 0"),
+    (["--save", "{missing}/m.npz"], "--save {missing}/m.npz: the folder '{missing}' does not exist"),
+    (["--plot", "{missing}/loss.png"], "--plot {missing}/loss.png: the folder '{missing}' does not exist"),
+])
+def test_train_refuses_bad_options_before_training(tmp_path, capsys, argv, message):
+    from tinynet import cli
+
+    missing = str(tmp_path / "no_such_folder")
+    if "--plot" in argv:
+        pytest.importorskip("matplotlib")
+    argv = [a.format(missing=missing) for a in argv]
+    status = cli.main(["train", "--epochs", "5", "--progress", "none", *argv])
+    out, err = capsys.readouterr()
+    assert status == 2 and out == ""  # no training run was wasted
+    assert err == f"tinynet: error: {message.format(missing=missing)}\n"
+
+
+def test_unreadable_csv_files_are_one_line_data_errors(tmp_path, capsys):
+    from tinynet import cli
+
+    (tmp_path / "latin1.csv").write_bytes("a,b,label\n1,2,caf\xe9\n".encode("latin-1"))
+    (tmp_path / "huge.csv").write_text("a,b,label\n" + "1" * 200_000 + ",2,x\n")
+    for name, message in [("latin1.csv", "not UTF-8 text (it has the byte 0xe9)"),
+                          ("huge.csv", "not a readable CSV file (field larger than field limit")]:
+        status = cli.main(["train", "--data", str(tmp_path / name), "--target", "label"])
+        err = capsys.readouterr().err
+        assert status == 2 and err.count("\n") == 1 and message in err, err
+
+
+def test_estimators_say_numpy_conversion_errors_in_their_own_words(iris):
+    from tinynet.sklearn import TinyNetClassifier, TinyNetRegressor
+
+    x, y = iris
+    clf = TinyNetClassifier((4,), epochs=1, random_state=0).fit(x, y)
+    ragged = "must be a table of numbers whose rows all have the same length"
+    cases = [(lambda: clf.predict([["a", 1, 2, 3]]),
+              "TinyNetClassifier: X must hold numbers only; it holds text such as 'a'"),
+             (lambda: clf.predict_proba([[1, 2, 3, 4], [1]]), f"TinyNetClassifier: X {ragged}"),
+             (lambda: TinyNetClassifier().fit([["a", 1]] * 4, [0, 1] * 2), "X must hold numbers only"),
+             (lambda: TinyNetRegressor().fit(x, ["cheap"] * 150),
+              "TinyNetRegressor: y must hold numbers only; it holds text such as 'cheap'"),
+             (lambda: TinyNetRegressor().fit(x, [[1, 2]] * 149 + [[1]]), f"TinyNetRegressor: y {ragged}")]
+    for call, message in cases:
+        with pytest.raises(ValueError) as info:
+            call()
+        assert message in str(info.value)
+        assert "inhomogeneous" not in str(info.value) and "convert string" not in str(info.value)

@@ -7,6 +7,7 @@ from :mod:`tinynet._mlp_rules`) and the save/load hooks.
 from __future__ import annotations
 
 import numbers
+import re
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ from tinynet.training import fit
 Array = NDArray[Any]
 FITTED = ("n_features_in_", "loss_curve_", "n_iter_", "t_", "best_loss_", "validation_loss_curve_",
           "best_validation_loss_")
+NO_Y = "no_validation"  # validate_data's marker for "X only"
 
 
 class TinyNetEstimator(BaseEstimator):
@@ -125,8 +127,8 @@ class TinyNetEstimator(BaseEstimator):
     def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> TinyNetEstimator:
         p = self._checked_params()
         first_call = not hasattr(self, "model_") or not (incremental or self.warm_start)
-        X, y = validate_data(self, X, y, reset=first_call, dtype=np.float64,
-                             multi_output=self._more_tags_multi_output(), y_numeric=False)
+        X, y = self._validate(X, y, reset=first_call, dtype=np.float64,
+                              multi_output=self._more_tags_multi_output(), y_numeric=False)
         y = self._check_y(y)
         target, n_out = self._prepare_targets(y, first_call, classes)
         if first_call:
@@ -184,6 +186,18 @@ class TinyNetEstimator(BaseEstimator):
             x_tr, x_val, y_tr, y_val = train_test_split(X, target, test_size=fraction, random_state=seed)
         return x_tr, y_tr, (x_val, y_val)
 
+    def _validate(self, X: Any, y: Any = NO_Y, **kwargs: Any) -> Any:
+        """scikit-learn's ``validate_data``, with numpy's conversion errors (text in a
+        number column, rows of different lengths) said in the estimator's words."""
+        try:
+            return validate_data(self, X, y, **kwargs)
+        except ValueError as err:
+            if not is_conversion_error(err):
+                raise  # scikit-learn's own message (NaN, shape, complex, ...): already plain
+            has_y = not (isinstance(y, str) and y == NO_Y)
+            what = "y" if has_y and _converts(X) else "X"
+            raise conversion_error(type(self).__name__, what, err) from None
+
     def _loss(self) -> Any:
         return registry.lookup("losses", self._loss_name)()
 
@@ -192,7 +206,7 @@ class TinyNetEstimator(BaseEstimator):
 
     def _forward(self, X: Any) -> Array:
         check_is_fitted(self, "model_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = self._validate(X, reset=False, dtype=np.float64)
         return self.model_.forward(X, False)
 
     # -- tinynet.save / tinynet.load ------------------------------------------------------------
@@ -238,6 +252,31 @@ class TinyNetEstimator(BaseEstimator):
 
     def _import_own(self, attributes: dict[str, Any], arrays: dict[str, Array]) -> None:
         """Set the subclass's fitted state from what :meth:`_export_own` saved."""
+
+
+def is_conversion_error(err: ValueError) -> bool:
+    """Whether ``err`` is numpy's failure to make a float array (text, ragged rows)."""
+    text = str(err)
+    return text.startswith("could not convert") or "setting an array element with a sequence" in text
+
+
+def conversion_error(estimator: str, what: str, err: ValueError) -> ValueError:
+    """numpy's conversion error ``err`` for argument ``what``, said plainly."""
+    text = str(err)
+    if text.startswith("could not convert"):
+        value = re.search(r"'(.*)'", text)
+        such_as = f" such as {value.group(1)!r}" if value else ""
+        return ValueError(f"{estimator}: {what} must hold numbers only; it holds text{such_as}")
+    return ValueError(f"{estimator}: {what} must be a table of numbers whose rows all have the same length")
+
+
+def _converts(X: Any) -> bool:
+    """Whether ``X`` converts to a float array (so a conversion error came from ``y``)."""
+    try:
+        np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _plain(value: Any) -> Any:

@@ -13,6 +13,7 @@ import csv
 import importlib.util
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,10 +33,7 @@ INTERRUPTED = 130  # the shell's status for a command ended by Ctrl-C (128 + SIG
 
 
 def train(args: argparse.Namespace) -> int:
-    if args.plot and importlib.util.find_spec("matplotlib") is None:
-        raise ImportError('--plot needs matplotlib: pip install "tinynet[plot]"')
-    if is_csv_path(args.data) and not args.target:
-        raise DataError("--target COLUMN is required with a CSV file")
+    _check_train_args(args)
     table = load_table(args.data, args.target, task=args.task)
     prep = Preprocessing(normalize_rows=args.normalize == "rows" or (args.normalize == "auto"
                                                                       and args.data == "iris"))
@@ -71,6 +69,21 @@ def train(args: argparse.Namespace) -> int:
         tn.save(model, args.save, metadata={"tinynet_cli": meta})
         console.print(f"saved the model to {args.save}")
     return INTERRUPTED if history.interrupted else 0
+
+
+def _check_train_args(args: argparse.Namespace) -> None:
+    """What can be checked before any work, so that a typo does not cost a training run."""
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        raise ImportError('--plot needs matplotlib: pip install "tinynet[plot]"')
+    if is_csv_path(args.data) and not args.target:
+        raise DataError("--target COLUMN is required with a CSV file")
+    bad = [size for size in args.hidden if size < 1]
+    if bad:
+        raise ValueError(f"--hidden sizes must be >= 1, got {bad[0]}")
+    for option, path in (("--save", args.save), ("--plot", args.plot)):
+        folder = Path(path).parent if path else None
+        if folder is not None and not folder.is_dir():
+            raise ValueError(f"{option} {path}: the folder {str(folder)!r} does not exist")
 
 
 def _split(table: Table, test_size: float, val_split: float, seed: int) -> dict[str, Any]:

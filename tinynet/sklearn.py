@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 
-from tinynet._estimator_base import TinyNetEstimator
+from tinynet._estimator_base import TinyNetEstimator, conversion_error, is_conversion_error
 from tinynet.functional import log_softmax, softmax
 
 __all__ = ["TinyNetClassifier", "TinyNetRegressor", "ESTIMATORS"]
@@ -130,7 +130,12 @@ class TinyNetRegressor(RegressorMixin, TinyNetEstimator):
         return True
 
     def _prepare_targets(self, y: Any, first_call: bool, classes: Any) -> tuple[Array, int]:
-        y = np.asarray(y, dtype=np.float64)
+        try:
+            y = np.asarray(y, dtype=np.float64)
+        except ValueError as err:
+            if not is_conversion_error(err):
+                raise
+            raise conversion_error("TinyNetRegressor", "y", err) from None
         target = y.reshape(-1, 1) if y.ndim == 1 else y
         if first_call:
             self.n_outputs_ = target.shape[1]

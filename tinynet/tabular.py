@@ -108,8 +108,14 @@ def read_csv(path: str, target: str | None, *, features: list[str] | None = None
     """
     if target is None and need_target:
         raise DataError(f"{path}: name its target column (--target COLUMN)")
-    with open(path, newline="", encoding="utf-8-sig") as file:
-        rows = [row for row in csv.reader(file) if row]
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as file:
+            rows = [row for row in csv.reader(file) if row]
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path}: not UTF-8 text (it has the byte 0x{err.object[err.start]:02x}); save "
+                        f"it as a UTF-8 CSV file") from None
+    except csv.Error as err:
+        raise DataError(f"{path}: not a readable CSV file ({err})") from None
     if not rows:
         raise DataError(f"{path}: the file is empty; it needs a header row and data rows")
     header = [name.strip() for name in rows[0]]
