@@ -8,6 +8,7 @@ from layer_checks import check_layer
 
 import tinynet as tn
 from tinynet.datasets import article_iris
+from tinynet.layers.einsum_layer import derive_grad_spec
 
 # spec, weight_shape, bias_shape, input shape; each id says what it exercises.
 SPECS = {
@@ -33,23 +34,26 @@ def test_gradcheck_float64(name):
 
 def test_derived_specs_of_dense_equal_dense_constants():
     layer = tn.Einsum("Bi,oi->Bo", (3, 4), (3,))
-    assert layer.GRAD_INPUT == tn.Dense.GRAD_INPUT == "Bo,oi->Bi"
-    assert layer.GRAD_WEIGHT == tn.Dense.GRAD_WEIGHT == "Bo,Bi->oi"
-    assert layer.GRAD_BIAS == tn.Dense.GRAD_BIAS == "Bo->o"
+    assert layer.grad_input_spec == tn.Dense.GRAD_INPUT == "Bo,oi->Bi"
+    assert layer.grad_weight_spec == tn.Dense.GRAD_WEIGHT == "Bo,Bi->oi"
+    assert layer.grad_bias_spec == tn.Dense.GRAD_BIAS == "Bo->o"
     assert "grad_input='Bo,oi->Bi'" in repr(layer) and "grad_weight='Bo,Bi->oi'" in repr(layer)
 
 
 def test_summed_away_and_broadcast_indices_in_the_derived_specs():
     summed = tn.Einsum("Bij,oi->Bo", (3, 4))
-    assert summed.GRAD_INPUT == "Bo,oi,j->Bij"  # j broadcast back through a ones operand
-    assert summed.GRAD_WEIGHT == "Bo,Bij->oi"  # B (batch) and j summed in the weight gradient
+    assert summed.grad_input_spec == "Bo,oi->Bi"  # what runs; then j is broadcast back
+    assert "grad_input='Bo,oi->Bi' broadcast along 'j'" in repr(summed)
+    assert derive_grad_spec(summed.spec, 0).full_spec == "Bo,oi,j->Bij"  # as one einsum: ones operand
+    assert summed.grad_weight_spec == "Bo,Bij->oi"  # B (batch) and j summed in the weight gradient
     heads = tn.Einsum("Bhi,hoi->Bho", (2, 3, 4), (3,))
-    assert heads.GRAD_WEIGHT == "Bho,Bhi->hoi" and heads.GRAD_BIAS == "Bho->o"
+    assert heads.grad_weight_spec == "Bho,Bhi->hoi" and heads.grad_bias_spec == "Bho->o"
 
 
 @pytest.mark.parametrize("name", list(SPECS))
 def test_shown_specs_are_exactly_the_gradients(name):
-    """The specs in repr are complete einsums: np.einsum of them gives the layer's gradients."""
+    """The specs shown are what runs: np.einsum of each (then the broadcast repr names) gives
+    the layer's gradients, and so does the one-einsum form with a ones operand."""
     spec, weight_shape, bias_shape, x_shape = SPECS[name]
     layer = tn.Einsum(spec, weight_shape, bias_shape, rng=1)
     rng = np.random.default_rng(0)
@@ -57,8 +61,15 @@ def test_shown_specs_are_exactly_the_gradients(name):
     y = layer.forward(x)
     g = rng.standard_normal(y.shape)
     dx = layer.backward(g)
-    for full, other, got in ((layer.GRAD_INPUT, layer.weight.data, dx),
-                             (layer.GRAD_WEIGHT, x, layer.weight.grad)):
+    for operand_index, shown, other, got in ((0, layer.grad_input_spec, layer.weight.data, dx),
+                                             (1, layer.grad_weight_spec, x, layer.weight.grad)):
+        assert f"{shown!r}" in repr(layer)
+        term = layer.spec.split("->")[0].split(",")[operand_index]  # the operand's letters
+        kept_letters = shown.split("->")[1]  # the others were summed away: broadcast back
+        kept = np.einsum(shown, g, other).reshape(
+            [n if c in kept_letters else 1 for c, n in zip(term, got.shape)])
+        np.testing.assert_allclose(got, np.broadcast_to(kept, got.shape), rtol=1e-12, atol=1e-12)
+        full = derive_grad_spec(layer.spec, operand_index).full_spec
         lhs, operand = full.split("->")
         ops = [g, other]
         if lhs.count(",") == 2:  # a ones operand over the summed-away indices

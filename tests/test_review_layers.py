@@ -286,3 +286,49 @@ def test_adam_step_needs_one_scratch_array_per_parameter(cls):
     optimizer.step()  # the first step allocates the state m and v
     peak = peak_allocation(optimizer.step)
     assert peak < 1.5 * param.data.nbytes, peak / param.data.nbytes
+
+
+def test_einsum_weight_gradient_is_written_in_place_without_a_full_size_temporary():
+    layer = tn.Einsum("Bi,oij->Bo", (50, 40, 100), rng=0)  # j summed away: dW broadcast along j
+    x = np.random.default_rng(0).standard_normal((8, 40))
+    g = np.ones((8, 50))
+    layer.forward(x)
+    buffer = layer.weight.grad
+    peak = peak_allocation(lambda: layer.backward(g, need_input_grad=False))
+    assert layer.weight.grad is buffer
+    assert peak < 0.1 * buffer.nbytes, peak / buffer.nbytes  # only the (o, i) contraction
+    np.testing.assert_allclose(buffer, np.broadcast_to((g.T @ x)[:, :, None], buffer.shape), rtol=1e-12)
+
+
+# --- Readability: Shape lines, array-likes in BatchNorm, honest Einsum spec attributes -----------
+
+def test_docstrings_have_a_shape_line():
+    from tinynet import metrics
+
+    documented = [tn.Identity, tn.ReLU, tn.LeakyReLU, tn.Sigmoid, tn.Tanh, tn.Softmax, tn.Layer,
+                  tn.Loss, metrics.accuracy, metrics.binary_accuracy, metrics.mean_squared_error,
+                  metrics.mean_absolute_error]
+    missing = [obj.__name__ for obj in documented if "Shape:" not in (obj.__doc__ or "")]
+    assert not missing
+
+
+def test_batchnorm_takes_array_likes_like_dense():
+    layer = tn.BatchNorm(2, dtype=np.float32)
+    y = layer.forward([[1, 2], [3, 5]])  # a nested list of ints
+    assert isinstance(y, np.ndarray) and y.dtype == np.float32
+    np.testing.assert_allclose(y, [[-1, -1], [1, 1]], atol=1e-4)
+    with pytest.raises(TypeError, match=r"BatchNorm\(features=2\) expects numbers, got .* dtype <U1"):
+        layer.forward([["a", "b"]])
+    with pytest.raises(ValueError, match=r"received input with shape \(2,\); for a single sample"):
+        layer.forward([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"gives 3 features, so either change it or use BatchNorm\(3\)"):
+        layer.forward(np.ones((4, 3)))
+
+
+def test_einsum_specs_are_lower_case_instance_attributes_and_repr_shows_what_runs():
+    layer = tn.Einsum("Bij,oi->Bo", (3, 4), (3,))
+    assert not [name for name in vars(layer) if name.isupper()]  # no per-instance "constants"
+    assert (layer.spec, layer.grad_input_spec, layer.grad_weight_spec, layer.grad_bias_spec) == \
+        ("Bij,oi->Bo", "Bo,oi->Bi", "Bo,Bij->oi", "Bo->o")
+    assert repr(layer).endswith("grad_input='Bo,oi->Bi' broadcast along 'j', grad_weight='Bo,Bij->oi', "
+                                "grad_bias='Bo->o')")

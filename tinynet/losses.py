@@ -22,6 +22,9 @@ Array = NDArray[Any]
 class Loss:
     """Base class: ``forward`` validates its inputs, then calls ``compute``.
 
+    Shape: logits ``(B, C)`` (or ``(B,)`` where ``vector_logits``) and a target of
+    ``B`` rows ``-> float``; ``backward() -> (B, C)``, the logits' shape.
+
     Subclasses implement ``compute(logits, target) -> float`` (keeping what
     ``backward`` needs), ``backward() -> dL/dlogits`` and ``check_target``.
     The training loop validates the whole target once with ``check_target``

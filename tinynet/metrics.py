@@ -32,7 +32,10 @@ def accuracy(output: Array, target: Array) -> float:
 
 
 def mean_squared_error(output: Array, target: Array) -> float:
-    """Squared error summed over the batch, averaged over output columns."""
+    """Squared error summed over the batch, averaged over output columns.
+
+    Shape: ``output (B, J)`` or ``(B,)``; ``target`` the same number of values per row.
+    """
     diff = output.reshape(output.shape[0], -1) - target.reshape(target.shape[0], -1)
     return float(einsum(SQUARED_SUM, diff, diff)) / diff.shape[1]
 
@@ -48,7 +51,10 @@ def binary_accuracy(output: Array, target: Array) -> float:
 
 
 def mean_absolute_error(output: Array, target: Array) -> float:
-    """Absolute error summed over the batch, averaged over output columns."""
+    """Absolute error summed over the batch, averaged over output columns.
+
+    Shape: ``output (B, J)`` or ``(B,)``; ``target`` the same number of values per row.
+    """
     diff = output.reshape(output.shape[0], -1) - target.reshape(target.shape[0], -1)
     return float(np.abs(diff).sum()) / diff.shape[1]
 

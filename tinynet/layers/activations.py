@@ -30,6 +30,8 @@ class _Elementwise(Layer):
 class LeakyReLU(_Elementwise):
     """``y = x if x > 0 else alpha * x``; ``f'(x) = 1 if x > 0 else alpha``.
 
+    Shape: any ``(B, ...) -> (B, ...)``.
+
     ``max(x, alpha x)`` is that function for ``0 <= alpha <= 1`` and is several
     times cheaper than ``np.where`` on mixed-sign data.
     """
@@ -53,7 +55,10 @@ class LeakyReLU(_Elementwise):
 
 
 class ReLU(_Elementwise):
-    """``y = max(x, 0)``; ``f'(x) = 1 if x > 0 else 0``."""
+    """``y = max(x, 0)``; ``f'(x) = 1 if x > 0 else 0``.
+
+    Shape: any ``(B, ...) -> (B, ...)``.
+    """
 
     def forward(self, x: Array, training: bool = True) -> Array:
         self._cache = x
@@ -65,6 +70,8 @@ class ReLU(_Elementwise):
 
 class Sigmoid(_Elementwise):
     """``y = 1 / (1 + exp(-x))``; ``f'(x) = y (1 - y)``.
+
+    Shape: any ``(B, ...) -> (B, ...)``.
 
     Computed by :func:`tinynet.functional.sigmoid` from ``exp(-|x|)``, so ``exp``
     never overflows and tiny values keep their precision.
@@ -81,7 +88,10 @@ class Sigmoid(_Elementwise):
 
 
 class Tanh(_Elementwise):
-    """``y = tanh(x)``; ``f'(x) = 1 - y^2``."""
+    """``y = tanh(x)``; ``f'(x) = 1 - y^2``.
+
+    Shape: any ``(B, ...) -> (B, ...)``.
+    """
 
     def forward(self, x: Array, training: bool = True) -> Array:
         y = np.tanh(x)
@@ -94,7 +104,10 @@ class Tanh(_Elementwise):
 
 
 class Identity(Layer):
-    """``y = x``; passes the gradient through unchanged."""
+    """``y = x``; passes the gradient through unchanged.
+
+    Shape: any ``(B, ...) -> (B, ...)``.
+    """
 
     def forward(self, x: Array, training: bool = True) -> Array:
         return x
@@ -105,6 +118,8 @@ class Identity(Layer):
 
 class Softmax(_Elementwise):
     """Softmax over the last axis, for probabilities at inference.
+
+    Shape: ``(B, C) -> (B, C)``; any ``(B, ..., C)`` works row by row.
 
     Train with :class:`tinynet.SoftmaxCrossEntropy` on the logits instead: the
     fused loss is stabler and cheaper. Backward, with ``p = y`` (one row)::

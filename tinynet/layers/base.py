@@ -44,6 +44,8 @@ class LayerLike(Protocol):
 class Layer:
     """Base class: subclasses implement ``forward`` and ``backward``.
 
+    Shape: ``(B, ...) -> (B, ...)`` as the subclass says (its docstring has the line).
+
     It provides ``__call__`` (= ``forward``), ``parameters`` and
     ``named_parameters`` from :meth:`named_children` and :meth:`own_parameters`,
     ``zero_grad``, ``output_shape`` (identity unless overridden) and a

@@ -9,6 +9,7 @@ from numpy.typing import DTypeLike
 
 from tinynet._validation import check_float_dtype, check_int, check_number
 from tinynet.contract import einsum
+from tinynet.layers._input import checked_rows
 from tinynet.layers.base import Array, Layer
 from tinynet.parameter import Parameter
 
@@ -64,13 +65,10 @@ class BatchNorm(Layer):
         return self.features
 
     def forward(self, x: Array, training: bool = True) -> Array:
-        if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[1] != self.features:
-            raise ValueError(f"BatchNorm(features={self.features}) expected input of shape "
-                             f"(batch, {self.features}), but received input with shape "
-                             f"{getattr(x, 'shape', type(x).__name__)}")
         dt = self.weight.data.dtype
-        if x.dtype != dt:
-            x = x.astype(dt)
+        if type(x) is not np.ndarray or x.ndim != 2 or x.shape[1] != self.features or x.dtype != dt:
+            x = checked_rows(x, f"BatchNorm(features={self.features})", self.features, dt,
+                             lambda width: f"BatchNorm({width})")
         if training:
             centered, var = self._centered_batch(x)
         else:

@@ -10,6 +10,7 @@ from numpy.typing import DTypeLike
 from tinynet._validation import check_float_dtype, check_int
 from tinynet.contract import einsum
 from tinynet.init import Initializer, RngLike, as_generator, init_config, init_weight_and_bias
+from tinynet.layers._input import checked_rows
 from tinynet.layers.base import Array, Layer
 from tinynet.parameter import Parameter
 
@@ -98,21 +99,6 @@ class Dense(Layer):
 
     def _checked_input(self, x: Any) -> Array:
         """The slow path of ``forward``: convert, cast to the weight's dtype, or explain."""
-        name = f"Dense(in_features={self.in_features}, out_features={self.out_features})"
-        if not isinstance(x, np.ndarray):
-            try:
-                x = np.asarray(x)
-            except (TypeError, ValueError) as err:
-                raise TypeError(f"{name} expects an array of numbers, got {type(x).__name__}") from err
-        if x.dtype.kind not in "biuf":
-            raise TypeError(f"{name} expects numbers, got an array of dtype {x.dtype}")
-        if x.ndim != 2 or x.shape[1] != self.in_features:
-            hint = ""
-            if x.ndim == 1 and x.shape[0] == self.in_features:
-                hint = "; for a single sample use x.reshape(1, -1)"
-            elif x.ndim == 2:
-                hint = (f"; the previous layer or the data gives {x.shape[1]} features, so "
-                        f"either change it or use Dense({x.shape[1]}, {self.out_features})")
-            raise ValueError(f"{name} expected input of shape (batch, {self.in_features}), "
-                             f"but received input with shape {x.shape}{hint}")
-        return x.astype(self.weight.data.dtype, copy=False)
+        return checked_rows(x, f"Dense(in_features={self.in_features}, out_features={self.out_features})",
+                            self.in_features, self.weight.data.dtype,
+                            lambda width: f"Dense({width}, {self.out_features})")

@@ -12,8 +12,9 @@ Two kinds of index need care, and are handled here once, in ``__init__``:
 
 * an index of one operand only that the output drops (``j`` in
   ``"Bij,oi->Bo"``) was *summed away*: the output does not depend on where
-  along ``j`` a value sits, so the gradient is the same for every ``j`` and is
-  broadcast back (written with a ones operand: ``"Bo,oi,j->Bij"``);
+  along ``j`` a value sits, so the gradient is the same for every ``j``: the
+  layer runs the contraction without ``j`` (``"Bo,oi->Bi"``) and broadcasts the
+  result back along ``j`` (as one einsum that is a ones operand, ``"Bo,oi,j->Bij"``);
 * an index in the output and one operand only (the batch index ``B`` of
   ``"Bi,oi->Bo"``) is a *broadcast* index: it is absent from the other
   operand's gradient spec, so that gradient sums over it.
@@ -39,10 +40,12 @@ __all__ = ["Einsum", "GradSpec", "derive_grad_spec"]
 class GradSpec:
     """How to compute the gradient of one operand of ``"a,b->out"``.
 
-    ``spec`` is the two-operand contraction ``"out,other->kept"`` (``kept`` = the
-    operand's indices that the output or the other operand has); ``summed``
-    are the operand's remaining indices, summed away by the forward, along
-    which the result is broadcast back to the operand's full shape.
+    ``spec`` is the two-operand contraction that runs, ``"out,other->kept"``
+    (``kept`` = the operand's indices that the output or the other operand has);
+    ``summed`` are the operand's remaining indices, summed away by the forward,
+    along which the result is then broadcast back to the operand's full shape.
+    ``full_spec`` is the same gradient written as one einsum (with a ones operand
+    over ``summed``): the math, not what runs.
     """
 
     def __init__(self, out: str, other: str, operand: str) -> None:
@@ -74,7 +77,8 @@ class GradSpec:
         return out
 
     def __repr__(self) -> str:
-        return repr(self.full_spec)
+        """What runs: ``'Bo,oi->Bi'``, plus ``broadcast along 'j'`` when needed."""
+        return repr(self.spec) + (f" broadcast along {self.summed!r}" if self.summed else "")
 
 
 def derive_grad_spec(spec: str, operand: int) -> GradSpec:
@@ -94,13 +98,20 @@ class Einsum(Layer):
     with ``weight_shape=(out, in)``; ``"Bhi,hoi->Bho"`` maps ``(B, h, in)`` to
     ``(B, h, out)`` with ``weight_shape=(h, out, in)`` (a projection per head).
 
-    Math, with ``g = dL/dy`` (specs derived in ``__init__``, see
-    :attr:`GRAD_INPUT`, :attr:`GRAD_WEIGHT`, :attr:`GRAD_BIAS` and ``repr``)::
+    Math, with ``g = dL/dy``. The specs are per layer, so they are instance
+    attributes (lower case), derived in ``__init__`` and shown by ``repr``::
 
-        y  = einsum(spec, x, W) + b         FORWARD       e.g. "Bi,oi->Bo"
-        dx = einsum(GRAD_INPUT, g, W)       GRAD_INPUT    e.g. "Bo,oi->Bi"
-        dW = einsum(GRAD_WEIGHT, g, x)      GRAD_WEIGHT   e.g. "Bo,Bi->oi"
-        db = einsum(GRAD_BIAS, g)           GRAD_BIAS     e.g. "Bo->o"
+        y  = einsum(spec, x, W) + b                  spec              e.g. "Bi,oi->Bo"
+        dx = einsum(grad_input_spec, g, W)           grad_input_spec   e.g. "Bo,oi->Bi"
+        dW = einsum(grad_weight_spec, g, x)          grad_weight_spec  e.g. "Bo,Bi->oi"
+        db = einsum(grad_bias_spec, g)               grad_bias_spec    e.g. "Bo->o"
+
+    Those are the einsums that run. Where an operand has indices the forward
+    summed away (``j`` of ``x`` in ``"Bij,oi->Bo"``), its gradient spec leaves
+    them out (``"Bo,oi->Bi"``) and the result is broadcast back along them;
+    ``repr`` says so (``grad_input='Bo,oi->Bi' broadcast along 'j'``), and
+    ``derive_grad_spec(spec, 0).full_spec`` writes it as one einsum with a ones
+    operand (``"Bo,oi,j->Bij"``).
 
     ``bias_shape`` (optional) must be the sizes of the *trailing* output
     indices; the bias is added by broadcasting and its gradient sums ``g``
@@ -126,7 +137,6 @@ class Einsum(Layer):
     ) -> None:
         (x_term, w_term), out = _split(spec)
         self.spec = f"{x_term},{w_term}->{out}"
-        self.FORWARD = self.spec
         self._x_term, self._w_term, self._out = x_term, w_term, out
         shape = _check_shape(weight_shape, f"Einsum({self.spec!r}) weight_shape")
         if len(shape) != len(w_term):
@@ -138,10 +148,10 @@ class Einsum(Layer):
 
         self._grad_input = derive_grad_spec(self.spec, 0)
         self._grad_weight = derive_grad_spec(self.spec, 1)
-        self.GRAD_INPUT = self._grad_input.full_spec
-        self.GRAD_WEIGHT = self._grad_weight.full_spec
+        self.grad_input_spec = self._grad_input.spec
+        self.grad_weight_spec = self._grad_weight.spec
         bias_terms = out[len(out) - len(self.bias_shape):] if self.bias_shape is not None else ""
-        self.GRAD_BIAS = f"{out}->{bias_terms}" if self.bias_shape is not None else None
+        self.grad_bias_spec = f"{out}->{bias_terms}" if self.bias_shape is not None else None
         # The bias is added to y[..., bias indices]; it covers the trailing axes.
         self._bias_sums = self.bias_shape is not None and len(bias_terms) < len(out)
 
@@ -165,7 +175,7 @@ class Einsum(Layer):
         if x.dtype != self.weight.data.dtype:
             x = np.asarray(x, dtype=self.weight.data.dtype)
         self._x = x
-        y = einsum(self.FORWARD, x, self.weight.data)
+        y = einsum(self.spec, x, self.weight.data)
         if self.bias is not None:
             y += self.bias.data
         return y
@@ -177,9 +187,9 @@ class Einsum(Layer):
         w = self.weight.data
         # Written into the existing .grad buffers: they keep the parameter's dtype.
         self._grad_weight(grad_y, x, w.shape, out=self.weight.grad)
-        if self.bias is not None and self.GRAD_BIAS is not None:
+        if self.bias is not None and self.grad_bias_spec is not None:
             if self._bias_sums:
-                einsum(self.GRAD_BIAS, grad_y, out=self.bias.grad)
+                einsum(self.grad_bias_spec, grad_y, out=self.bias.grad)
             else:  # the bias covers every output axis: its gradient is g itself
                 np.copyto(self.bias.grad, grad_y, casting="same_kind")
         return self._grad_input(grad_y, w, x.shape) if need_input_grad else None
@@ -205,9 +215,9 @@ class Einsum(Layer):
     def extra_repr(self) -> str:
         dtype = "" if self.weight.dtype == np.float64 else f", dtype={self.weight.dtype}"
         bias = f", bias_shape={self.bias_shape}" if self.bias_shape is not None else ""
-        grads = f"grad_input={self.GRAD_INPUT!r}, grad_weight={self.GRAD_WEIGHT!r}"
-        if self.GRAD_BIAS is not None:
-            grads += f", grad_bias={self.GRAD_BIAS!r}"
+        grads = f"grad_input={self._grad_input!r}, grad_weight={self._grad_weight!r}"
+        if self.grad_bias_spec is not None:
+            grads += f", grad_bias={self.grad_bias_spec!r}"
         return f"{self.spec!r}, weight_shape={self.weight_shape}{bias}{dtype}; {grads}"
 
     def _name(self) -> str:
