@@ -111,7 +111,11 @@ def test_batchnorm_gradcheck(training):
         def backward(self, grad_y, need_input_grad=True):
             return layer.backward(grad_y)
 
+        def named_children(self):  # so that weight and bias are checked in inference mode too
+            return [("bn", layer)]
+
     errors = tn.gradcheck_details(Inference(), x)
+    assert set(errors) == {"input", "bn.weight", "bn.bias"}, errors
     assert max(errors.values()) < 1e-7, errors
 
 
