@@ -209,6 +209,21 @@ def test_newer_format_and_missing_header_are_refused(path):
         tn.load(path)
 
 
+@pytest.mark.parametrize("model, says", [(None, "missing"), ([1, 2], "not a JSON object")])
+def test_a_header_without_a_model_description_is_a_clear_error(path, model, says):
+    tn.save(article_model(), path)
+
+    def edit(header):
+        if model is None:
+            del header["model"]
+        else:
+            header["model"] = model
+
+    rewrite(path, edit_header=edit)
+    with pytest.raises(ValueError, match=f"the header has no model description \\('model' is {says}\\)"):
+        tn.load(path)
+
+
 def test_failed_save_leaves_the_previous_file_intact(path, monkeypatch):
     tn.save(article_model(), path)
     before = path.read_bytes()
@@ -230,8 +245,15 @@ def test_failed_save_leaves_the_previous_file_intact(path, monkeypatch):
 
 def test_save_refuses_what_it_could_not_load(path):
     shared = tn.Dense(3, 3, rng=0)
-    with pytest.raises(ValueError, match="appears twice"):
+    with pytest.raises(ValueError, match="appears twice"):  # containers refuse it when built
         tn.save(tn.Sequential(shared, tn.ReLU(), shared), path)
+
+    class Pair(tn.Identity):  # a user's container that does not check: save still refuses it
+        def __init__(self, first, second):
+            self.first, self.second = first, second
+
+    with pytest.raises(ValueError, match="appears twice in the model"):
+        tn.save(tn.Sequential(Pair(shared, shared)), path)
 
     class Opaque(tn.Identity):
         def get_config(self):

@@ -174,6 +174,9 @@ def _check_header(header: Any, arrays: dict[str, Array], where: str) -> None:
                          f"format 1..{FORMAT_VERSION} (a newer tinynet wrote the file?)")
     if header.get("kind") not in ("layer", "estimator"):
         raise ValueError(f"{where}: header kind must be 'layer' or 'estimator', got {header.get('kind')!r}")
+    if not isinstance(header.get("model"), dict):
+        raise ValueError(f"{where}: the header has no model description ('model' is "
+                         f"{'missing' if 'model' not in header else 'not a JSON object'})")
     if header["kind"] == "estimator":
         info = header.get("estimator")
         if not (isinstance(info, dict) and isinstance(info.get("params"), dict)
