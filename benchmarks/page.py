@@ -24,6 +24,9 @@ METHOD = """\
 - **A shared machine.** For each workload the run measures how many cores *other* processes
   used meanwhile (/proc/stat minus the benchmark's own processes). When that exceeds 0.2 cores,
   the workload is measured again (`--retries`, default once) and the quieter attempt is kept.
+  This virtual machine also has noise that no process inside it shows: between runs, with no
+  other process busy, the same code's absolute times (the floor's too) have differed by up to
+  about 1.5x. Compare ratios within one run (contenders interleaved), not times across runs.
 - **What is timed.** Only the training call: `tn.fit(...)`, the hand-written loop, or
   `MLPClassifier.fit` (which initialises its weights and validates `x` inside `fit`, so that is in
   its time). Data generation, `tn.DataLoader(...)` and model construction are not timed.
