@@ -142,3 +142,20 @@ def test_backward_skips_the_data_gradient_on_request():
     model.forward(np.ones((2, 4)))
     assert model.backward(np.ones((2, 3)), need_input_grad=False) is None
     assert model[0].weight.grad.any()
+
+
+ACTIVATIONS = [lambda: tn.LeakyReLU(0.1), tn.Tanh, tn.Sigmoid, tn.Identity, tn.Softmax]
+
+
+@settings(max_examples=30, deadline=None)
+@given(sizes=st.lists(st.integers(1, 5), min_size=2, max_size=4), batch=st.integers(1, 4),
+       picks=st.lists(st.integers(0, len(ACTIVATIONS) - 1), min_size=3, max_size=3),
+       seed=st.integers(0, 2**16))
+def test_gradcheck_random_sequentials(sizes, batch, picks, seed):
+    rng = np.random.default_rng(seed)
+    layers = []
+    for k, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+        layers += [tn.Dense(n_in, n_out, rng=rng), ACTIVATIONS[picks[k]]()]
+    model = tn.Sequential(*layers)
+    x = away_from_zero(rng, (batch, sizes[0]))
+    assert tn.gradcheck(model, x) < 1e-6
