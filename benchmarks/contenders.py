@@ -115,11 +115,14 @@ def prepare_matmul_loop(work: Workload, x: Array, y: Array) -> Runner:
     return _prepare_loop(work, x, y, use_einsum=False)
 
 
-def prepare_floor(work: Workload, x: Array, y: Array) -> Runner:
+def prepare_floor(work: Workload, x: Array, y: Array, update: bool = False) -> Runner:
     """Only the matrix products a step needs, into preallocated arrays with
     ``np.matmul(..., out=)``: per layer ``x @ W.T`` and ``dW = d.T @ h``, and
     ``dX = d @ W`` for all but the first layer (3 + 3 + 2 = 8 for three layers).
-    No bias, activation, softmax or update: the BLAS time no framework can beat."""
+    No bias, activation, softmax or update: the BLAS time no framework can beat.
+
+    With ``update``, each step also applies ``W -= lr * dW``: the weights then change
+    every step, as in any training, and the BLAS threads must fetch them afresh."""
     dtype = np.dtype(work.dtype)
     weights = [w for w, _ in init_params(work, dtype)]
     grads = [np.empty_like(w) for w in weights]
@@ -144,9 +147,17 @@ def prepare_floor(work: Workload, x: Array, y: Array) -> Runner:
                     np.matmul(d.T, xb if index == 0 else outs[index - 1], out=grads[index])
                     if index:
                         np.matmul(d, weights[index], out=dxs[index])
+                if update:
+                    for w, g in zip(weights, grads):
+                        w -= lr * g
         return time.perf_counter() - start
 
+    lr = work.lr * 1e-6  # tiny: the values stay put, only the memory traffic counts
     return run
+
+
+def prepare_floor_update(work: Workload, x: Array, y: Array) -> Runner:
+    return prepare_floor(work, x, y, update=True)
 
 
 def prepare_sklearn(work: Workload, x: Array, y: Array) -> Runner:
@@ -182,5 +193,6 @@ NUMPY_CONTENDERS: dict[str, Callable[[Workload, Array, Array], Runner]] = {
     "numpy einsum loop": prepare_einsum_loop,
     "numpy matmul loop": prepare_matmul_loop,
     "GEMM floor": prepare_floor,
+    "GEMM floor + update": prepare_floor_update,
     "scikit-learn": prepare_sklearn,
 }

@@ -13,7 +13,8 @@ from typing import Any
 from workloads import Workload
 
 TINYNET = "tinynet"
-ORDER = ("tinynet", "GEMM floor", "numpy einsum loop", "numpy matmul loop", "PyTorch", "scikit-learn")
+ORDER = ("tinynet", "GEMM floor", "GEMM floor + update", "numpy einsum loop", "numpy matmul loop",
+         "PyTorch", "scikit-learn")
 MB = 1e6
 BUSY = 0.2  # cores used by other processes above which times are suspect
 RECOMMENDED = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/run.py"
@@ -62,7 +63,8 @@ def contender_rows(res: Results, work: Workload) -> list[list[str]]:
     return rows
 
 
-SUMMARY_COLUMNS = ("GEMM floor", "numpy einsum loop", "numpy matmul loop", "PyTorch", "scikit-learn")
+SUMMARY_COLUMNS = ("GEMM floor", "GEMM floor + update", "numpy einsum loop", "numpy matmul loop",
+                   "PyTorch", "scikit-learn")
 
 
 def fmt_load(cores: float | None) -> str:
