@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tinynet._validation import check_number
+from tinynet.blas import axpy
 from tinynet.parameter import Parameter
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
@@ -75,7 +76,7 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
 
     def step(self) -> None:
-        # Python floats are "weak" scalars in numpy: lr * g stays float32 for float32 g.
+        # Python floats are "weak" scalars in numpy: decay * w stays float32 for float32 w.
         lr, momentum, decay = self.lr, self.momentum, self.weight_decay
         for p, state in zip(self.params, self.state):
             g = p.grad
@@ -87,9 +88,9 @@ class SGD(Optimizer):
                     buf = state["momentum_buffer"] = g.copy()
                 else:
                     buf *= momentum
-                    buf += (1 - self.dampening) * g
+                    axpy(1 - self.dampening, g, buf)
                 g = g + momentum * buf if self.nesterov else buf
-            p.data -= lr * g
+            axpy(-lr, g, p.data)  # w -= lr * g in one pass (see tinynet.blas)
         self.steps += 1
 
     def __repr__(self) -> str:
@@ -148,10 +149,9 @@ class Adam(Optimizer):
                 p.data *= dtype(1 - self.lr * self.weight_decay)
             elif self.weight_decay:
                 g = g + dtype(self.weight_decay) * p.data
-            scratch = np.multiply(g, dtype(1 - beta1), dtype=p.data.dtype)  # the one allocation
             m *= dtype(beta1)
-            m += scratch
-            np.multiply(g, g, out=scratch, casting="same_kind")
+            axpy(1 - beta1, g, m)
+            scratch = np.multiply(g, g, dtype=p.data.dtype)  # the one allocation
             scratch *= dtype(1 - beta2)
             v *= dtype(beta2)
             v += scratch
@@ -159,8 +159,7 @@ class Adam(Optimizer):
             denom /= dtype(correction2_sqrt)
             denom += dtype(self.eps)
             update = np.divide(m, denom, out=denom)
-            update *= dtype(step_size)
-            p.data -= update
+            axpy(-step_size, update, p.data)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(lr={self.lr}, betas={self.betas}, eps={self.eps}, "

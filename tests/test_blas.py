@@ -1,0 +1,100 @@
+"""tinynet.blas: ``y += alpha * x`` through numpy's own BLAS, and its numpy fallback."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinynet as tn
+from tinynet import blas
+
+BIG = blas.BLAS_MIN_SIZE + 123  # past the threshold, and not a multiple of any vector width
+NUMPY_OPENBLAS = "openblas" in np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+
+
+@pytest.mark.skipif(not NUMPY_OPENBLAS, reason="numpy is not built with OpenBLAS here")
+def test_numpy_openblas_is_found_and_bound_for_both_float_dtypes() -> None:
+    assert blas.blas_axpy_available(np.float32)
+    assert blas.blas_axpy_available(np.float64)
+    assert not blas.blas_axpy_available(np.int64)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 1e-6), (np.float64, 1e-14)])
+@pytest.mark.parametrize("shape", [(BIG,), (7, BIG // 7 + 1), (3,)])
+def test_axpy_matches_numpy(dtype: type, rtol: float, shape: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(dtype)
+    y = rng.standard_normal(shape).astype(dtype)
+    expected = y.astype(np.float64) - 0.37 * x.astype(np.float64)
+    blas.axpy(-0.37, x, y)
+    assert y.dtype == dtype
+    np.testing.assert_allclose(y, expected, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("case", ["strided x", "strided y", "overlap", "dtypes differ", "read-only x"])
+def test_axpy_falls_back_to_numpy_where_blas_cannot_take_the_arrays(case: str) -> None:
+    rng = np.random.default_rng(1)
+    base = rng.standard_normal(2 * BIG)
+    x, y = base[:BIG].copy(), rng.standard_normal(BIG)
+    if case == "strided x":
+        x = base[::2]
+    elif case == "strided y":
+        y = rng.standard_normal(2 * BIG)[::2]
+    elif case == "overlap":
+        y = base[1:BIG + 1]
+        x = base[:BIG]
+    elif case == "dtypes differ":
+        x = x.astype(np.float32)
+    else:
+        x.flags.writeable = False
+    expected = y + 2.0 * x  # computed before y changes (x may alias y)
+    blas.axpy(2.0, x, y)
+    np.testing.assert_allclose(y, expected, rtol=1e-6)
+
+
+def test_axpy_on_itself_doubles_in_place() -> None:
+    y = np.arange(BIG, dtype=np.float64)
+    blas.axpy(1.0, y, y)
+    np.testing.assert_array_equal(y, 2 * np.arange(BIG, dtype=np.float64))
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_on_a_big_parameter_matches_the_numpy_path(monkeypatch: pytest.MonkeyPatch,
+                                                        momentum: float) -> None:
+    """The BLAS update and numpy's agree to rounding, step after step (float32 too)."""
+    rng = np.random.default_rng(2)
+    start = rng.standard_normal((64, BIG // 64 + 1)).astype(np.float32)
+    grads = [rng.standard_normal(start.shape).astype(np.float32) for _ in range(5)]
+
+    def trajectory() -> np.ndarray:
+        p = tn.Parameter(start)
+        optimizer = tn.SGD([p], lr=0.1, momentum=momentum)
+        for g in grads:
+            p.grad[...] = g
+            optimizer.step()
+        assert p.data.dtype == np.float32
+        return p.data.copy()
+
+    fast = trajectory()
+    monkeypatch.setattr(blas, "_KERNELS", {})
+    slow = trajectory()
+    np.testing.assert_allclose(fast, slow, rtol=1e-5, atol=1e-6)
+    assert not np.array_equal(fast, start)
+
+
+def test_adam_on_a_big_parameter_matches_the_numpy_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    start = rng.standard_normal(BIG)
+    grads = [rng.standard_normal(BIG) for _ in range(4)]
+
+    def trajectory() -> np.ndarray:
+        p = tn.Parameter(start)
+        optimizer = tn.Adam([p], lr=0.01)
+        for g in grads:
+            p.grad[...] = g
+            optimizer.step()
+        return p.data.copy()
+
+    fast = trajectory()
+    monkeypatch.setattr(blas, "_KERNELS", {})
+    np.testing.assert_allclose(fast, trajectory(), rtol=1e-12, atol=1e-14)

@@ -1,0 +1,118 @@
+"""In-place vector updates through numpy's own BLAS: ``y += alpha * x`` in one pass.
+
+numpy has no fused multiply-add ufunc, so ``w -= lr * g`` is two passes and a
+temporary: ``lr * g`` is written out, then read back. On the MLP benchmark that
+update cost more than a quarter of the matrix products' time, because the
+gradient was just written by BLAS threads on *both* cores and one numpy thread
+then drags all of it across. BLAS ``axpy`` does the update in one pass, and
+splits it over the same thread pool that wrote the gradient.
+
+The library is the one numpy itself links (shipped inside numpy's wheel). A
+second BLAS in the process (scipy's, torch's) would bring a second thread pool
+that fights numpy's for the cores, so only numpy's own copy is used. When it
+cannot be found or does not answer a self-test, :func:`axpy` falls back to
+numpy, with the same result up to the last bit (BLAS may fuse the multiply-add).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["axpy", "blas_axpy_available"]
+
+Array = NDArray[Any]
+_Axpy = Any  # a ctypes foreign function: (n, alpha, x*, incx, y*, incy) -> None
+
+
+def _numpy_openblas() -> ctypes.CDLL | None:
+    """The OpenBLAS bundled with numpy's wheel, or None (system BLAS, MKL, Accelerate)."""
+    package = os.path.dirname(np.__file__)
+    folders = [package + ".libs", os.path.join(package, ".dylibs")]
+    found = [path for folder in folders for path in glob.glob(os.path.join(folder, "*openblas*"))]
+    if len(found) != 1:
+        return None
+    try:
+        return ctypes.CDLL(found[0])
+    except OSError:
+        return None
+
+
+def _symbol(lib: ctypes.CDLL, name: str) -> Any:
+    """``name`` with whichever of numpy's symbol prefixes and suffixes the build uses."""
+    for prefix in ("scipy_", ""):
+        for suffix in ("64_", ""):
+            function = getattr(lib, f"{prefix}{name}{suffix}", None)
+            if function is not None:
+                return function
+    return None
+
+
+def _bind(lib: ctypes.CDLL) -> dict[np.dtype[Any], _Axpy]:
+    """``{float32: saxpy, float64: daxpy}`` with the integer width the build was made with."""
+    get_config = _symbol(lib, "openblas_get_config")
+    if get_config is None:
+        return {}
+    get_config.restype = ctypes.c_char_p
+    get_config.argtypes = []
+    integer = ctypes.c_int64 if b"USE64BITINT" in (get_config() or b"") else ctypes.c_int32
+    kernels = {}
+    for dtype, letter, scalar in ((np.float32, "s", ctypes.c_float), (np.float64, "d", ctypes.c_double)):
+        function = _symbol(lib, f"cblas_{letter}axpy")
+        if function is None:
+            continue
+        function.argtypes = [integer, scalar, ctypes.c_void_p, integer, ctypes.c_void_p, integer]
+        function.restype = None
+        kernels[np.dtype(dtype)] = function
+    return kernels
+
+
+def _self_tested(kernels: dict[np.dtype[Any], _Axpy]) -> dict[np.dtype[Any], _Axpy]:
+    """Keep only the kernels that compute ``y + alpha x`` correctly on a small case."""
+    passed = {}
+    for dtype, function in kernels.items():
+        x = np.arange(1, 6, dtype=dtype)
+        y = np.full(5, 10, dtype=dtype)
+        function(4, -0.5, x.ctypes.data, 1, y.ctypes.data, 1)  # the 5th element stays
+        if np.array_equal(y, np.array([9.5, 9, 8.5, 8, 10], dtype=dtype)):
+            passed[dtype] = function
+    return passed
+
+
+def _load_kernels() -> dict[np.dtype[Any], _Axpy]:
+    if os.environ.get("TINYNET_NO_BLAS_AXPY"):
+        return {}
+    lib = _numpy_openblas()
+    return {} if lib is None else _self_tested(_bind(lib))
+
+
+_KERNELS = _load_kernels()
+# Below this many elements the foreign call's ~2 µs costs more than numpy's second pass.
+BLAS_MIN_SIZE = 32768
+
+
+def blas_axpy_available(dtype: Any) -> bool:
+    """Whether :func:`axpy` runs through numpy's BLAS for arrays of ``dtype``."""
+    return np.dtype(dtype) in _KERNELS
+
+
+def axpy(alpha: float, x: Array, y: Array) -> None:
+    """``y += alpha * x``, in place. Shapes: ``x`` and ``y`` the same, any shape.
+
+    One BLAS pass when ``y`` has at least ``BLAS_MIN_SIZE`` elements and both are
+    C-contiguous arrays of the same float dtype that do not overlap; otherwise
+    numpy's two passes. ``alpha`` is used in ``y``'s
+    dtype, so float32 stays float32.
+    """
+    kernel = _KERNELS.get(y.dtype) if y.size >= BLAS_MIN_SIZE else None
+    if (kernel is not None and x.dtype == y.dtype and x.shape == y.shape
+            and x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable
+            and not np.may_share_memory(x, y)):
+        kernel(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
+    else:
+        y += y.dtype.type(alpha) * x
