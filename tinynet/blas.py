@@ -115,4 +115,4 @@ def axpy(alpha: float, x: Array, y: Array) -> None:
             and not np.may_share_memory(x, y)):
         kernel(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
     else:
-        y += y.dtype.type(alpha) * x
+        y += float(alpha) * x  # a Python float is a "weak" scalar: float32 stays float32

@@ -33,22 +33,27 @@ class LeakyReLU(_Elementwise):
     Shape: any ``(B, ...) -> (B, ...)``.
 
     ``max(x, alpha x)`` is that function for ``0 <= alpha <= 1`` and is several
-    times cheaper than ``np.where`` on mixed-sign data.
+    times cheaper than ``np.where`` on mixed-sign data. Forward keeps only the
+    mask ``x > 0`` for backward: a quarter of ``x``'s bytes, and made on this
+    core (``x`` itself was written by the BLAS threads of every core).
     """
 
     def __init__(self, alpha: float = 0.01) -> None:
         self.alpha = check_number(alpha, "LeakyReLU alpha", low=0.0)
 
     def forward(self, x: Array, training: bool = True) -> Array:
-        self._cache = x
+        self._cache = x > 0
         scaled = x * x.dtype.type(self.alpha)
-        return np.maximum(x, scaled) if self.alpha <= 1 else np.minimum(x, scaled)
+        pick = np.maximum if self.alpha <= 1 else np.minimum
+        return pick(x, scaled, out=scaled)
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
-        x = self._cached()
-        alpha = x.dtype.type(self.alpha)
-        slope = (x > 0) * (1 - alpha) + alpha
-        return grad_y * slope
+        alpha = grad_y.dtype.type(self.alpha)
+        slope = self._cached().astype(grad_y.dtype)  # f'(x) = alpha + (1 - alpha) [x > 0]
+        slope *= 1 - alpha
+        slope += alpha
+        slope *= grad_y
+        return slope
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}"
