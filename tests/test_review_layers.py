@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinynet as tn
 
@@ -332,3 +334,16 @@ def test_einsum_specs_are_lower_case_instance_attributes_and_repr_shows_what_run
         ("Bij,oi->Bo", "Bo,oi->Bi", "Bo,Bij->oi", "Bo->o")
     assert repr(layer).endswith("grad_input='Bo,oi->Bi' broadcast along 'j', grad_weight='Bo,Bij->oi', "
                                 "grad_bias='Bo->o')")
+
+
+@given(rows=st.integers(1, 70), cols=st.integers(1, 40), lead=st.sampled_from([(), (2,)]),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**16))
+@settings(max_examples=60, deadline=None)
+def test_row_max_equals_numpy_max_over_the_last_axis(rows, cols, lead, dtype, seed):
+    """Both of its paths (the transposed copy for few columns, numpy's own otherwise)."""
+    from tinynet.functional import row_max
+
+    x = np.random.default_rng(seed).standard_normal((*lead, rows, cols)).astype(dtype)
+    got = row_max(x)
+    assert got.dtype == dtype and got.shape == (*lead, rows, 1)
+    np.testing.assert_array_equal(got, x.max(axis=-1, keepdims=True))
