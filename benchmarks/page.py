@@ -42,9 +42,11 @@ METHOD = """\
 - **GEMM floor**: only the matrix products a step needs (forward `x @ W.T` per layer, `dW` per
   layer, `dX` for all but the first layer: 8 for 784-256-256-10), into preallocated arrays with
   `np.matmul(..., out=)`. No bias, activation, softmax or update. **GEMM floor + update**: the
-  same plus `W -= lr * dW` for every weight each step. The plain floor never writes its weights,
-  so both cores keep them cached; every real training step writes them, and the next GEMM's
-  threads must fetch them again. The difference between the two is that unavoidable cost.
+  same plus numpy's `W -= lr * dW` for every weight each step. The plain floor never writes its
+  weights, so both cores keep them cached; every real training step writes them, and the next
+  GEMM's threads must fetch them again. numpy's update is two passes on one core over a gradient
+  that BLAS threads on both cores just wrote; tinynet's optimizers make the same update one
+  `axpy` pass through numpy's own OpenBLAS, split over its threads (`tinynet/blas.py`).
 - **scikit-learn**: `MLPClassifier(solver="sgd", momentum=0, nesterovs_momentum=False, alpha=0,
   learning_rate_init=lr, batch_size, max_iter=epochs, tol=0, n_iter_no_change=epochs+1,
   shuffle=False, early_stopping=False)`. It has no leaky ReLU, so it runs **`activation="relu"`**.
