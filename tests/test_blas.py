@@ -98,3 +98,50 @@ def test_adam_on_a_big_parameter_matches_the_numpy_path(monkeypatch: pytest.Monk
     fast = trajectory()
     monkeypatch.setattr(blas, "_KERNELS", {})
     np.testing.assert_allclose(fast, trajectory(), rtol=1e-12, atol=1e-14)
+
+
+needs_blas = pytest.mark.skipif(not blas.blas_axpy_available(np.float64) or blas._SET_THREADS is None,
+                                reason="numpy's OpenBLAS (with its thread setter) is not found here")
+
+
+@needs_blas
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [4 * BIG + 5, 131569, 200_704, 65_536 + 31])
+def test_the_thread_count_never_changes_the_result_and_is_restored(dtype: type, n: int) -> None:
+    """OpenBLAS gives each thread a share ending in an unfused scalar loop: without the
+    aligned split these sizes differ in the last bit between one thread and two."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal(n).astype(dtype), rng.standard_normal(n).astype(dtype)
+    with threadpool_limits(2):
+        before = [pool["num_threads"] for pool in threadpool_info()]
+        threaded, single = y.copy(), y.copy()
+        blas.axpy(-0.3, x, threaded, threaded=True)
+        blas.axpy(-0.3, x, single, threaded=False)
+        assert [pool["num_threads"] for pool in threadpool_info()] == before
+    np.testing.assert_array_equal(threaded, single)
+
+
+@needs_blas
+def test_tuned_axpy_tries_both_then_keeps_one_and_stays_exact() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(BIG)
+    tuned, plain = rng.standard_normal(BIG), None
+    plain = tuned.copy()
+    update = blas.TunedAxpy()
+    for call in range(2 * update.TRIALS + 3):
+        assert (update.threaded is None) == (call < 2 * update.TRIALS)
+        update(-0.01, x, tuned)
+        blas.axpy(-0.01, x, plain)
+    assert isinstance(update.threaded, bool)
+    np.testing.assert_array_equal(tuned, plain)
+
+
+def test_tuned_axpy_leaves_small_arrays_to_numpy_without_trying() -> None:
+    update = blas.TunedAxpy()
+    y = np.ones(10, dtype=np.float32)
+    for _ in range(10):
+        update(0.5, np.ones(10, dtype=np.float32), y)
+    assert update.threaded is None and y.dtype == np.float32
+    np.testing.assert_array_equal(y, np.full(10, 6.0, dtype=np.float32))

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tinynet._validation import check_number
-from tinynet.blas import axpy
+from tinynet.blas import TunedAxpy
 from tinynet.parameter import Parameter
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
@@ -33,6 +33,8 @@ class Optimizer:
                                 f"tinynet.Parameter, got {type(p).__name__}")
         self.lr = check_number(lr, "lr", low=0, low_open=True)
         self.state: list[dict[str, NDArray[Any]]] = [{} for _ in self.params]
+        # Per parameter, ``y += alpha * x`` in one BLAS pass (see tinynet.blas).
+        self._axpy = [TunedAxpy() for _ in self.params]
         self.steps = 0
 
     def step(self) -> None:
@@ -78,7 +80,7 @@ class SGD(Optimizer):
     def step(self) -> None:
         # Python floats are "weak" scalars in numpy: decay * w stays float32 for float32 w.
         lr, momentum, decay = self.lr, self.momentum, self.weight_decay
-        for p, state in zip(self.params, self.state):
+        for p, state, axpy in zip(self.params, self.state, self._axpy):
             g = p.grad
             if decay:
                 g = g + decay * p.data
@@ -138,7 +140,7 @@ class Adam(Optimizer):
         beta1, beta2 = self.betas
         step_size = self.lr / (1 - beta1 ** self.steps)
         correction2_sqrt = math.sqrt(1 - beta2 ** self.steps)
-        for p, state in zip(self.params, self.state):
+        for p, state, axpy in zip(self.params, self.state, self._axpy):
             dtype = p.data.dtype.type
             if not state:
                 state["exp_avg"] = np.zeros_like(p.data)
