@@ -183,7 +183,7 @@ class TunedAxpy:
         self._seconds: dict[bool, list[float]] = {True: [], False: []}
 
     def __call__(self, alpha: float, x: Array, y: Array) -> None:
-        kernel = _kernel_for(x, y)
+        kernel = _kernel_for(x, y) if y.size >= BLAS_MIN_SIZE else None
         if kernel is None:
             y += float(alpha) * x
         elif self.threaded is not None:

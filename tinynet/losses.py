@@ -100,7 +100,7 @@ class SoftmaxCrossEntropy(Loss):
         batch = logits.shape[0]
         if target.ndim == 1:  # -log p[B, t_B] = log(sums_B) - shifted[B, t_B]
             picked = shifted[_rows(batch), target.astype(np.intp, copy=False)]
-            return float(np.log(sums).sum() - picked.sum()) / batch
+            return float((np.log(sums[:, 0]) - picked).sum()) / batch
         log_p = shifted - np.log(sums)
         return -float(einsum(self.LOSS, target.astype(log_p.dtype, copy=False), log_p)) / batch
 
