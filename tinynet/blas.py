@@ -5,7 +5,8 @@ temporary: ``lr * g`` is written out, then read back. On the MLP benchmark that
 update cost more than a quarter of the matrix products' time, because the
 gradient was just written by BLAS threads on *both* cores and one numpy thread
 then drags all of it across. BLAS ``axpy`` does the update in one pass, and
-splits it over the same thread pool that wrote the gradient.
+can split it over the thread pool that wrote the gradient; :class:`TunedAxpy`
+learns per parameter whether that pays.
 
 The library is the one numpy itself links (shipped inside numpy's wheel). A
 second BLAS in the process (scipy's, torch's) would bring a second thread pool
