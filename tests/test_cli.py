@@ -125,7 +125,8 @@ def test_other_errors_are_one_line_too(tmp_path, capsys):
              (["train", "--optimizer", "adamm", "--epochs", "1"], "did you mean 'adam'?"),
              (["train", "--data", tmp_path / "x.csv"], "--target COLUMN is required"),
              (["predict", tmp_path / "missing.npz", tmp_path / "x.csv"], "No such file"),
-             (["train", "--test-size", "1.5"], "--test-size must be a fraction")]
+             (["train", "--test-size", "1.5"], "--test-size must be a fraction"),
+             (["train", "--data", "iris", "--target", "X"], "the built-in data set 'iris' has its own")]
     for argv, message in cases:
         status, _, err = run(argv, capsys)
         assert status == 2 and err.count("\n") == 1 and message in err, (argv, err)
