@@ -31,7 +31,8 @@ def test_axpy_matches_numpy(dtype: type, rtol: float, shape: tuple[int, ...]) ->
     np.testing.assert_allclose(y, expected, rtol=rtol, atol=rtol)
 
 
-@pytest.mark.parametrize("case", ["strided x", "strided y", "overlap", "dtypes differ", "read-only x"])
+@pytest.mark.parametrize("case", ["strided x", "strided y", "overlap", "dtypes differ", "read-only x",
+                                  "unaligned", "list x"])
 def test_axpy_falls_back_to_numpy_where_blas_cannot_take_the_arrays(case: str) -> None:
     rng = np.random.default_rng(1)
     base = rng.standard_normal(2 * BIG)
@@ -45,9 +46,16 @@ def test_axpy_falls_back_to_numpy_where_blas_cannot_take_the_arrays(case: str) -
         x = base[:BIG]
     elif case == "dtypes differ":
         x = x.astype(np.float32)
+    elif case == "unaligned":
+        raw = np.zeros(BIG * 8 + 1, dtype=np.uint8)
+        y = raw[1:].view(np.float64)
+        y[...] = rng.standard_normal(BIG)
+        assert not y.flags.aligned
+    elif case == "list x":
+        x = x.tolist()
     else:
         x.flags.writeable = False
-    expected = y + 2.0 * x  # computed before y changes (x may alias y)
+    expected = y + 2.0 * np.asarray(x)  # computed before y changes (x may alias y)
     blas.axpy(2.0, x, y)
     np.testing.assert_allclose(y, expected, rtol=1e-6)
 
@@ -100,8 +108,8 @@ def test_adam_on_a_big_parameter_matches_the_numpy_path(monkeypatch: pytest.Monk
     np.testing.assert_allclose(fast, trajectory(), rtol=1e-12, atol=1e-14)
 
 
-needs_blas = pytest.mark.skipif(not blas.blas_axpy_available(np.float64) or blas._SET_THREADS is None,
-                                reason="numpy's OpenBLAS (with its thread setter) is not found here")
+needs_blas = pytest.mark.skipif(not blas.blas_axpy_available(np.float64),
+                                reason="numpy's OpenBLAS is not found here")
 
 
 @needs_blas
@@ -145,3 +153,33 @@ def test_tuned_axpy_leaves_small_arrays_to_numpy_without_trying() -> None:
         update(0.5, np.ones(10, dtype=np.float32), y)
     assert update.threaded is None and y.dtype == np.float32
     np.testing.assert_array_equal(y, np.full(10, 6.0, dtype=np.float32))
+
+
+def test_a_zero_alpha_still_spreads_nan_like_numpy() -> None:
+    """BLAS skips x when alpha is 0; numpy's 0 * inf is NaN (SGD with dampening=1 does this)."""
+    x, y = np.full(BIG, np.inf), np.ones(BIG)
+    with np.errstate(invalid="ignore"):
+        blas.axpy(0.0, x, y)
+    assert np.isnan(y).all()
+
+
+def test_a_masked_y_keeps_its_masked_entries() -> None:
+    y = np.ma.masked_array(np.ones(BIG), mask=np.arange(BIG) % 2 == 0)
+    blas.axpy(1.0, np.ones(BIG), y)
+    np.testing.assert_array_equal(y.data[:4], [1.0, 2.0, 1.0, 2.0])
+
+
+def test_each_kind_of_update_has_its_own_tuner() -> None:
+    """A tuner compares one update with itself, threads against none: never the weight
+    update on threads against the moment update without."""
+    params = [tn.Parameter(np.zeros(BIG)) for _ in range(2)]
+    sgd = tn.SGD(params, lr=0.1, momentum=0.9)
+    adam = tn.Adam(params)
+    for optimizer, other in ((sgd, sgd._update_buffer), (adam, adam._update_exp_avg)):
+        tuners = [*optimizer._update_weight, *other]
+        assert len({id(t) for t in tuners}) == 4
+        for p in params:
+            p.grad[...] = 1.0
+        for _ in range(2 * blas.TunedAxpy.TRIALS + 1):  # SGD's buffer starts as a copy
+            optimizer.step()
+        assert all(isinstance(t.threaded, bool) for t in tuners) == blas.blas_axpy_available(np.float64)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
-import threading
 import time
 from typing import Any
 
@@ -56,14 +55,16 @@ def _symbol(lib: ctypes.CDLL, name: str) -> Any:
     return None
 
 
-def _bind(lib: ctypes.CDLL) -> dict[np.dtype[Any], _Axpy]:
-    """``{float32: saxpy, float64: daxpy}`` with the integer width the build was made with."""
+def _bind(lib: ctypes.CDLL) -> tuple[dict[np.dtype[Any], _Axpy], int]:
+    """``{float32: saxpy, float64: daxpy}`` bound with the integer width the build was
+    made with, and the largest ``n`` that width holds."""
     get_config = _symbol(lib, "openblas_get_config")
     if get_config is None:
-        return {}
+        return {}, 0
     get_config.restype = ctypes.c_char_p
     get_config.argtypes = []
-    integer = ctypes.c_int64 if b"USE64BITINT" in (get_config() or b"") else ctypes.c_int32
+    wide = b"USE64BITINT" in (get_config() or b"")
+    integer = ctypes.c_int64 if wide else ctypes.c_int32
     kernels = {}
     for dtype, letter, scalar in ((np.float32, "s", ctypes.c_float), (np.float64, "d", ctypes.c_double)):
         function = _symbol(lib, f"cblas_{letter}axpy")
@@ -72,7 +73,7 @@ def _bind(lib: ctypes.CDLL) -> dict[np.dtype[Any], _Axpy]:
         function.argtypes = [integer, scalar, ctypes.c_void_p, integer, ctypes.c_void_p, integer]
         function.restype = None
         kernels[np.dtype(dtype)] = function
-    return kernels
+    return kernels, 2**63 - 1 if wide else 2**31 - 1
 
 
 def _self_tested(kernels: dict[np.dtype[Any], _Axpy]) -> dict[np.dtype[Any], _Axpy]:
@@ -87,27 +88,24 @@ def _self_tested(kernels: dict[np.dtype[Any], _Axpy]) -> dict[np.dtype[Any], _Ax
     return passed
 
 
-def _load() -> tuple[dict[np.dtype[Any], _Axpy], Any, Any]:
-    """The self-tested axpy kernels and OpenBLAS's thread-count getter and setter."""
+def _load() -> tuple[dict[np.dtype[Any], _Axpy], Any, int]:
+    """The self-tested axpy kernels, OpenBLAS's thread-count getter and the largest ``n``."""
     if os.environ.get("TINYNET_NO_BLAS_AXPY"):
-        return {}, None, None
+        return {}, None, 0
     lib = _numpy_openblas()
-    if lib is None:
-        return {}, None, None
-    get_threads = _symbol(lib, "openblas_get_num_threads")
-    set_threads = _symbol(lib, "openblas_set_num_threads_local")  # returns the previous count
-    if get_threads is None or set_threads is None:
-        return {}, None, None
+    get_threads = None if lib is None else _symbol(lib, "openblas_get_num_threads")
+    if lib is None or get_threads is None:
+        return {}, None, 0
     get_threads.argtypes, get_threads.restype = [], ctypes.c_int
-    set_threads.argtypes, set_threads.restype = [ctypes.c_int], ctypes.c_int
-    return _self_tested(_bind(lib)), get_threads, set_threads
+    kernels, largest = _bind(lib)
+    return _self_tested(kernels), get_threads, largest
 
 
-_KERNELS, _GET_THREADS, _SET_THREADS = _load()
-_THREADS_LOCK = threading.Lock()  # set, run, restore: never interleaved with another thread's
+_KERNELS, _GET_THREADS, _LARGEST = _load()
 # Below this many elements the foreign call's ~2 µs costs more than numpy's second pass.
 BLAS_MIN_SIZE = 32768
 _BLOCK = 128  # elements: a whole number of every kernel's vector loop (4 to 64 wide)
+_ONE_THREAD = 78 * _BLOCK  # OpenBLAS runs an axpy of n <= 10000 on the calling thread alone
 
 
 def blas_axpy_available(dtype: Any) -> bool:
@@ -115,54 +113,58 @@ def blas_axpy_available(dtype: Any) -> bool:
     return np.dtype(dtype) in _KERNELS
 
 
-def _kernel_for(x: Array, y: Array) -> _Axpy | None:
-    """The BLAS kernel when it can take these arrays, else None (numpy does the update)."""
-    kernel = _KERNELS.get(y.dtype) if y.size >= BLAS_MIN_SIZE else None
-    if (kernel is not None and x.dtype == y.dtype and x.shape == y.shape
+def _kernel_for(x: Any, y: Array, alpha: float) -> _Axpy | None:
+    """The BLAS kernel when it can take these arrays, else None (numpy does the update).
+
+    Not for ``alpha == 0``: BLAS then skips ``x`` altogether, where numpy turns an
+    infinite or NaN ``x`` into NaN.
+    """
+    kernel = _KERNELS.get(y.dtype) if BLAS_MIN_SIZE <= y.size <= _LARGEST else None
+    if (kernel is not None and type(x) is np.ndarray and type(y) is np.ndarray
+            and x.dtype == y.dtype and x.shape == y.shape and alpha != 0
             and x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable
-            and not np.may_share_memory(x, y)):
+            and x.flags.aligned and y.flags.aligned and not np.may_share_memory(x, y)):
         return kernel
     return None
+
+
+def _numpy_axpy(alpha: float, x: Any, y: Array) -> None:
+    y += float(alpha) * np.asarray(x)  # a Python float is a "weak" scalar: float32 stays float32
 
 
 def axpy(alpha: float, x: Array, y: Array, threaded: bool = True) -> None:
     """``y += alpha * x``, in place. Shapes: ``x`` and ``y`` the same, any shape.
 
     One BLAS pass when ``y`` has at least ``BLAS_MIN_SIZE`` elements and both are
-    C-contiguous arrays of the same float dtype that do not overlap; otherwise
-    numpy's two passes. ``alpha`` is used in ``y``'s dtype, so float32 stays
-    float32. ``threaded=False`` runs the BLAS pass on the calling thread only
-    (see :class:`TunedAxpy`); the result is the same either way.
+    C-contiguous, aligned arrays of the same float dtype that do not overlap;
+    otherwise numpy's two passes. ``alpha`` is used in ``y``'s dtype, so float32
+    stays float32. ``threaded=False`` keeps the BLAS pass on the calling thread
+    (see :class:`TunedAxpy`); the result is the same either way, bit for bit.
     """
-    kernel = _kernel_for(x, y)
+    kernel = _kernel_for(x, y, alpha)
     if kernel is None:
-        y += float(alpha) * x  # a Python float is a "weak" scalar: float32 stays float32
+        _numpy_axpy(alpha, x, y)
     else:
         _run(kernel, alpha, x, y, threaded)
 
 
 def _run(kernel: _Axpy, alpha: float, x: Array, y: Array, threaded: bool) -> None:
-    """One BLAS axpy with the same result on any number of threads.
+    """One BLAS axpy whose result does not depend on how many threads run it.
 
     OpenBLAS splits ``n`` into one equal share per thread, and each share ends in a
-    scalar loop (a separate multiply and add) after its vector loop (fused). So the
-    head is cut to a multiple of ``_BLOCK`` per thread, which leaves no share a
-    scalar tail, and the short rest is a call of its own, on one thread.
+    scalar loop (a separate multiply and add) after its vector loop (fused). So a
+    threaded call gets a head that is a whole number of ``_BLOCK`` per thread (no
+    share has a scalar tail); the rest, or the whole array when not ``threaded``,
+    goes in pieces that OpenBLAS never splits. The process's thread count is
+    never changed.
     """
-    n, threads = y.size, _GET_THREADS()
-    head = n - n % (_BLOCK * threads)
+    n, size = y.size, y.itemsize
     x_at, y_at = x.ctypes.data, y.ctypes.data
-    if threaded:
+    head = n - n % (_BLOCK * _GET_THREADS()) if threaded else 0
+    if head:
         kernel(head, alpha, x_at, 1, y_at, 1)
-    else:
-        with _THREADS_LOCK:
-            previous = _SET_THREADS(1)
-            try:
-                kernel(head, alpha, x_at, 1, y_at, 1)
-            finally:
-                _SET_THREADS(previous)
-    if head < n:  # below OpenBLAS's threading size: always one thread
-        kernel(n - head, alpha, x_at + head * y.itemsize, 1, y_at + head * y.itemsize, 1)
+    for start in range(head, n, _ONE_THREAD):
+        kernel(min(_ONE_THREAD, n - start), alpha, x_at + start * size, 1, y_at + start * size, 1)
 
 
 class TunedAxpy:
@@ -184,9 +186,9 @@ class TunedAxpy:
         self._seconds: dict[bool, list[float]] = {True: [], False: []}
 
     def __call__(self, alpha: float, x: Array, y: Array) -> None:
-        kernel = _kernel_for(x, y) if y.size >= BLAS_MIN_SIZE else None
+        kernel = _kernel_for(x, y, alpha) if y.size >= BLAS_MIN_SIZE else None
         if kernel is None:
-            y += float(alpha) * x
+            _numpy_axpy(alpha, x, y)
         elif self.threaded is not None:
             _run(kernel, alpha, x, y, self.threaded is not False)
         else:

@@ -33,9 +33,14 @@ class Optimizer:
                                 f"tinynet.Parameter, got {type(p).__name__}")
         self.lr = check_number(lr, "lr", low=0, low_open=True)
         self.state: list[dict[str, NDArray[Any]]] = [{} for _ in self.params]
-        # Per parameter, ``y += alpha * x`` in one BLAS pass (see tinynet.blas).
-        self._axpy = [TunedAxpy() for _ in self.params]
         self.steps = 0
+        self._update_weight = self._tuned_updates()
+
+    def _tuned_updates(self) -> list[TunedAxpy]:
+        """One :class:`tinynet.blas.TunedAxpy` per parameter for one kind of in-place
+        update (``w -= lr * g``, a moment's ``m += c * g``): ``y += alpha * x`` in one
+        BLAS pass, on the threads that pay for that update."""
+        return [TunedAxpy() for _ in self.params]
 
     def step(self) -> None:
         """Apply one update to every parameter from its current ``.grad``."""
@@ -76,11 +81,13 @@ class SGD(Optimizer):
             raise ValueError("nesterov=True requires momentum > 0 and dampening = 0, "
                              f"got momentum={momentum}, dampening={dampening}")
         self.nesterov = bool(nesterov)
+        self._update_buffer = self._tuned_updates()
 
     def step(self) -> None:
         # Python floats are "weak" scalars in numpy: decay * w stays float32 for float32 w.
         lr, momentum, decay = self.lr, self.momentum, self.weight_decay
-        for p, state, axpy in zip(self.params, self.state, self._axpy):
+        for p, state, update_weight, update_buffer in zip(self.params, self.state, self._update_weight,
+                                                          self._update_buffer):
             g = p.grad
             if decay:
                 g = g + decay * p.data
@@ -90,9 +97,9 @@ class SGD(Optimizer):
                     buf = state["momentum_buffer"] = g.copy()
                 else:
                     buf *= momentum
-                    axpy(1 - self.dampening, g, buf)
+                    update_buffer(1 - self.dampening, g, buf)
                 g = g + momentum * buf if self.nesterov else buf
-            axpy(-lr, g, p.data)  # w -= lr * g in one pass (see tinynet.blas)
+            update_weight(-lr, g, p.data)  # w -= lr * g in one pass
         self.steps += 1
 
     def __repr__(self) -> str:
@@ -134,13 +141,15 @@ class Adam(Optimizer):
         self.betas = _check_betas(betas)
         self.eps = check_number(eps, "eps", low=0, low_open=True)
         self.weight_decay = check_number(weight_decay, "weight_decay", low=0)
+        self._update_exp_avg = self._tuned_updates()
 
     def step(self) -> None:
         self.steps += 1
         beta1, beta2 = self.betas
         step_size = self.lr / (1 - beta1 ** self.steps)
         correction2_sqrt = math.sqrt(1 - beta2 ** self.steps)
-        for p, state, axpy in zip(self.params, self.state, self._axpy):
+        for p, state, update_weight, update_exp_avg in zip(self.params, self.state, self._update_weight,
+                                                           self._update_exp_avg):
             dtype = p.data.dtype.type
             if not state:
                 state["exp_avg"] = np.zeros_like(p.data)
@@ -152,7 +161,7 @@ class Adam(Optimizer):
             elif self.weight_decay:
                 g = g + dtype(self.weight_decay) * p.data
             m *= dtype(beta1)
-            axpy(1 - beta1, g, m)
+            update_exp_avg(1 - beta1, g, m)
             scratch = np.multiply(g, g, dtype=p.data.dtype)  # the one allocation
             scratch *= dtype(1 - beta2)
             v *= dtype(beta2)
@@ -161,7 +170,7 @@ class Adam(Optimizer):
             denom /= dtype(correction2_sqrt)
             denom += dtype(self.eps)
             update = np.divide(m, denom, out=denom)
-            axpy(-step_size, update, p.data)
+            update_weight(-step_size, update, p.data)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(lr={self.lr}, betas={self.betas}, eps={self.eps}, "

@@ -44,8 +44,7 @@ class LeakyReLU(_Elementwise):
     def forward(self, x: Array, training: bool = True) -> Array:
         self._cache = x > 0
         scaled = x * x.dtype.type(self.alpha)
-        pick = np.maximum if self.alpha <= 1 else np.minimum
-        return pick(x, scaled, out=scaled)
+        return np.maximum(x, scaled) if self.alpha <= 1 else np.minimum(x, scaled)
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
         alpha = grad_y.dtype.type(self.alpha)
