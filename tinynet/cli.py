@@ -77,6 +77,9 @@ def _check_train_args(args: argparse.Namespace) -> None:
         raise ImportError('--plot needs matplotlib: pip install "tinynet[plot]"')
     if is_csv_path(args.data) and not args.target:
         raise DataError("--target COLUMN is required with a CSV file")
+    if not is_csv_path(args.data) and args.target:
+        raise DataError(f"--target {args.target!r} names a CSV column; the built-in data set "
+                        f"{args.data!r} has its own target (leave --target out)")
     bad = [size for size in args.hidden if size < 1]
     if bad:
         raise ValueError(f"--hidden sizes must be >= 1, got {bad[0]}")

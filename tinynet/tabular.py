@@ -67,9 +67,6 @@ def load_table(data: str, target: str | None, **kwargs: Any) -> Table:
     ``task`` and ``labels`` given (a saved model's), which it cannot be read by.
     """
     if data in BUILTIN:
-        if target not in (None, "target"):
-            raise DataError(f"--target {target!r} names a CSV column; the built-in data set {data!r} "
-                            "has its own target (leave --target out)")
         table = load_builtin(data)
         _check_builtin(table, data, kwargs.get("features"), kwargs.get("task", "auto"),
                        kwargs.get("labels"))
