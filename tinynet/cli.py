@@ -24,7 +24,7 @@ from tinynet import registry
 from tinynet.cli_args import build_parser
 from tinynet.mlp import build_mlp
 from tinynet.progress import get_console
-from tinynet.tabular import DataError, Preprocessing, Table, is_csv_path, load_table, read_csv
+from tinynet.tabular import BUILTIN, DataError, Preprocessing, Table, is_csv_path, load_table, read_csv
 
 __all__ = ["main", "build_parser"]
 
@@ -77,7 +77,7 @@ def _check_train_args(args: argparse.Namespace) -> None:
         raise ImportError('--plot needs matplotlib: pip install "tinynet[plot]"')
     if is_csv_path(args.data) and not args.target:
         raise DataError("--target COLUMN is required with a CSV file")
-    if not is_csv_path(args.data) and args.target:
+    if args.data in BUILTIN and args.target:
         raise DataError(f"--target {args.target!r} names a CSV column; the built-in data set "
                         f"{args.data!r} has its own target (leave --target out)")
     bad = [size for size in args.hidden if size < 1]
