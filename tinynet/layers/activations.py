@@ -34,8 +34,8 @@ class LeakyReLU(_Elementwise):
 
     ``max(x, alpha x)`` is that function for ``0 <= alpha <= 1`` and is several
     times cheaper than ``np.where`` on mixed-sign data. Forward keeps only the
-    mask ``x > 0`` for backward: a quarter of ``x``'s bytes, and made on this
-    core (``x`` itself was written by the BLAS threads of every core).
+    mask ``x > 0`` for backward, a quarter of ``x``'s bytes (and, unlike ``x``,
+    not written by BLAS threads on another core: measurably faster to read).
     """
 
     def __init__(self, alpha: float = 0.01) -> None:
