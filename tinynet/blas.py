@@ -186,7 +186,10 @@ class TunedAxpy:
         self._seconds: dict[bool, list[float]] = {True: [], False: []}
 
     def __call__(self, alpha: float, x: Array, y: Array) -> None:
-        kernel = _kernel_for(x, y, alpha) if y.size >= BLAS_MIN_SIZE else None
+        if y.size < BLAS_MIN_SIZE:  # the common small case first: a bias, the iris net
+            y += float(alpha) * x
+            return
+        kernel = _kernel_for(x, y, alpha)
         if kernel is None:
             _numpy_axpy(alpha, x, y)
         elif self.threaded is not None:
