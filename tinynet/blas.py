@@ -172,11 +172,13 @@ class TunedAxpy:
     calls whether BLAS threads pay.
 
     They pay when the arrays are already spread over the cores: a gradient that a
-    threaded BLAS product wrote (MLP at batch 128: 775 µs per step with them, 863
+    threaded BLAS product wrote (MLP at batch 128: 779 µs per step with them, 882
     without). They cost when one core holds it all: at batch 1 the weight gradient
-    is an outer product that numpy writes on one core (291 µs per step with them,
-    152 without). So the first ``2 * TRIALS`` BLAS calls alternate between the two,
+    is an outer product that numpy writes on one core (285 µs per step with them,
+    167 without). So the first ``2 * TRIALS`` BLAS calls alternate between the two,
     timed, and the faster median is kept. The thread count never changes a result.
+
+    Call it as :func:`axpy`: ``update(alpha, x, y)``, ``x`` and ``y`` arrays of one shape.
     """
 
     TRIALS = 3
