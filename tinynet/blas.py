@@ -195,7 +195,7 @@ class TunedAxpy:
         if kernel is None:
             _numpy_axpy(alpha, x, y)
         elif self.threaded is not None:
-            _run(kernel, alpha, x, y, self.threaded is not False)
+            _run(kernel, alpha, x, y, self.threaded)
         else:
             threaded = len(self._seconds[True]) <= len(self._seconds[False])  # alternate, threads first
             start = time.perf_counter()
