@@ -18,8 +18,8 @@ import numpy as np
 from rich.console import Console
 
 import tinynet as tn
-from tinynet import progress
-from tinynet.datasets import article_iris
+from tinynet.data.datasets import article_iris
+from tinynet.display import progress
 
 
 def run(mode: str) -> float:

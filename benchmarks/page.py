@@ -60,7 +60,7 @@ METHOD = """\
   OpenBLAS, torch's MKL and OpenMP pool) can spin on the same cores, and importing torch
   would change what the numpy contenders measure. The parent is idle while the worker trains.
   The section "Two BLAS libraries in one process" measures what sharing a process does.
-- **Data**: the article's iris run uses the real data (`tinynet.datasets.article_iris`, 100
+- **Data**: the article's iris run uses the real data (`tinynet.data.datasets.article_iris`, 100
   training rows, batch 32, last batch dropped = 3 steps per epoch, the article's uniform init
   from `default_rng(42)`). The MLP workloads use **synthetic data**: uniform [0, 1) features and
   uniform random integer labels (the arithmetic of a step does not depend on the values),

@@ -79,7 +79,7 @@ def make_data(work: Workload) -> tuple[Array, Array]:
     """``(x, y)``: features in the workload's dtype, integer labels (int64)."""
     dtype = np.dtype(work.dtype)
     if work.data == "iris":
-        from tinynet.datasets import article_iris
+        from tinynet.data.datasets import article_iris
 
         split = article_iris(dtype=dtype)
         x, y = split.x_train[:work.rows], split.y_train[:work.rows]

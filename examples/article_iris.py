@@ -22,7 +22,7 @@ import argparse
 import numpy as np
 
 import tinynet as tn
-from tinynet.datasets import article_iris
+from tinynet.data.datasets import article_iris
 
 RUNS = {"full batch": (None, 100), "mini-batch": (32, 1500), "stochastic": (1, 100)}
 

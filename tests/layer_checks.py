@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 import tinynet as tn
-from tinynet._io_spec import describe, instantiate, parse, registry
+from tinynet.saving.layer_configs import describe, instantiate, parse, registry
 
 TOLERANCE = 1e-7
 

@@ -5,7 +5,7 @@ import pytest
 from article_reference import train_article
 
 import tinynet as tn
-from tinynet.datasets import article_iris
+from tinynet.data.datasets import article_iris
 
 RUNS = {"full batch": (None, 100), "mini-batch": (32, 1500), "stochastic": (1, 30)}
 

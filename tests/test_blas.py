@@ -1,4 +1,4 @@
-"""tinynet.blas: ``y += alpha * x`` through numpy's own BLAS, and its numpy fallback."""
+"""tinynet.engine.blas: ``y += alpha * x`` through numpy's own BLAS, and its numpy fallback."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tinynet as tn
-from tinynet import blas
+from tinynet.engine import blas
 
 BIG = blas.BLAS_MIN_SIZE + 123  # past the threshold, and not a multiple of any vector width
 NUMPY_OPENBLAS = "openblas" in np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]

@@ -11,8 +11,9 @@ import pytest
 from rich.console import Console
 
 import tinynet as tn
-from tinynet import cli, cli_args
-from tinynet.datasets import article_iris
+from tinynet import cli
+from tinynet.cli import arguments as cli_args
+from tinynet.data.datasets import article_iris
 
 NAMES = np.array(["cat", "dog", "bird"])
 

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinynet import contract
-from tinynet.contract import einsum
+from tinynet.engine import contraction
+from tinynet.engine.contraction import einsum
 
 LETTERS = "abcdef"
 
@@ -60,13 +60,13 @@ def test_dense_specs_run_as_blas_without_copies():
 
 
 def test_plans_are_cached_per_shape_and_dtype():
-    contract.clear_cache()
+    contraction.clear_cache()
     x = np.ones((4, 3))
     einsum("Bi,oi->Bo", x, np.ones((2, 3)))
     einsum("Bi,oi->Bo", x, np.ones((2, 3)))
-    assert contract.cache_size() == 1
+    assert contraction.cache_size() == 1
     einsum("Bi,oi->Bo", x.astype(np.float32), np.ones((2, 3), np.float32))
-    assert contract.cache_size() == 2
+    assert contraction.cache_size() == 2
 
 
 @pytest.mark.parametrize("spec,shapes,words", [

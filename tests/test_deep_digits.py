@@ -50,7 +50,7 @@ def test_deep_net_reaches_95_percent_on_digits(digits, dtype):
 
 
 def test_deep_net_summary():
-    from tinynet.summary import summary_text
+    from tinynet.display.layer_table import summary_text
 
     report = summary_text(deep_net(np.random.default_rng(0)), 64)
     # 64*128 + 2*128*128 weights, 3 x (128 gamma + 128 beta), 128*10 + 10 head

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from layer_checks import check_layer
 
 import tinynet as tn
-from tinynet.datasets import article_iris
-from tinynet.layers.einsum_layer import derive_grad_spec
+from tinynet.data.datasets import article_iris
+from tinynet.layers.core.einsum import derive_grad_spec
 
 # spec, weight_shape, bias_shape, input shape; each id says what it exercises.
 SPECS = {

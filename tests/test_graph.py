@@ -162,7 +162,7 @@ def test_shape_errors_name_the_container():
 
 
 def rebuild(layer):
-    """``cls(**get_config())``, a ``*args`` parameter's entry passed positionally (as tinynet.io does)."""
+    """``cls(**get_config())``, a ``*args`` entry passed positionally (as tinynet.saving does)."""
     config = dict(layer.get_config())
     params = inspect.signature(type(layer)).parameters
     args = [config.pop(name) for name, p in params.items() if p.kind is p.VAR_POSITIONAL and name in config]

@@ -10,9 +10,9 @@ from layer_checks import check_layer
 from rich.console import Console
 
 import tinynet as tn
-from tinynet import metrics
-from tinynet.init import INITIALIZERS, get_initializer
-from tinynet.summary import summary_rows, summary_text
+from tinynet.display.layer_table import summary_rows, summary_text
+from tinynet.layers.initializers import INITIALIZERS, get_initializer
+from tinynet.training import metrics
 
 # gradcheck draws its random output weights from seed 0: inputs use other seeds,
 # otherwise sum(BatchNorm(x) * x) has an almost-zero input gradient.

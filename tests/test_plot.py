@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tinynet as tn
-from tinynet.datasets import article_iris
+from tinynet.data.datasets import article_iris
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -150,8 +150,8 @@ def test_named_buffers_recurse_with_dotted_names_and_return_the_arrays_themselve
 
 
 def test_own_buffers_are_saved_counted_and_restored_like_batchnorms(tmp_path):
-    from tinynet.early_stopping import model_state
-    from tinynet.summary import summary_rows
+    from tinynet.display.layer_table import summary_rows
+    from tinynet.layers.state import state_arrays as model_state
 
     model = model_with_buffers()
     model.forward(np.random.default_rng(0).standard_normal((8, 3)), True)
@@ -171,7 +171,7 @@ def test_output_shape_of_one_helper_for_every_container():
         def forward(self, x, training=True):
             return x
 
-        def backward(self, grad_y):
+        def backward(self, grad_y, need_input_grad=True):
             return grad_y
 
         def parameters(self):
@@ -192,7 +192,7 @@ def test_einsum_spec_errors_come_from_the_engines_parser():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_functional_sigmoid_and_softmax_are_stable_and_keep_the_dtype(dtype):
-    from tinynet import functional as F
+    from tinynet.engine import stable_functions as F
 
     x = np.array([[-1000.0, -30.0, 0.0, 30.0, 1000.0]], dtype=dtype)
     with np.errstate(over="raise", divide="raise", invalid="raise"):  # underflow to 0 is fine
@@ -214,7 +214,7 @@ def test_losses_use_the_shared_functions():
     logits = np.array([[800.0, 0.0, -5.0], [1.0, 2.0, 3.0]])
     loss = tn.SoftmaxCrossEntropy()
     loss.forward(logits, np.array([0, 2]))
-    from tinynet.functional import sigmoid, softmax
+    from tinynet.engine.stable_functions import sigmoid, softmax
 
     np.testing.assert_allclose(loss.backward(), (softmax(logits) - np.eye(3)[[0, 2]]) / 2, rtol=1e-15)
     bce = tn.SigmoidBinaryCrossEntropy()
@@ -224,7 +224,7 @@ def test_losses_use_the_shared_functions():
 
 
 def test_accuracy_binary_branch_is_binary_accuracy():
-    from tinynet import metrics
+    from tinynet.training import metrics
 
     out, target = np.array([[0.3], [-2.0], [0.0], [5.0]]), np.array([[1.0], [1.0], [0.0], [0.0]])
     assert metrics.accuracy(out, target) == metrics.binary_accuracy(out, target) == 2.0
@@ -235,7 +235,7 @@ def test_accuracy_binary_branch_is_binary_accuracy():
 
 @pytest.mark.parametrize("shape", [(4, 3), (2, 3, 4), (5,)])
 def test_softmax_backward_uses_row_dot_through_the_engine(shape, monkeypatch):
-    from tinynet.layers import activations
+    from tinynet.layers.core import activations
 
     specs = []
 
@@ -305,7 +305,7 @@ def test_einsum_weight_gradient_is_written_in_place_without_a_full_size_temporar
 # --- Readability: Shape lines, array-likes in BatchNorm, honest Einsum spec attributes -----------
 
 def test_docstrings_have_a_shape_line():
-    from tinynet import metrics
+    from tinynet.training import metrics
 
     documented = [tn.Identity, tn.ReLU, tn.LeakyReLU, tn.Sigmoid, tn.Tanh, tn.Softmax, tn.Layer,
                   tn.Loss, metrics.accuracy, metrics.binary_accuracy, metrics.mean_squared_error,
@@ -341,7 +341,7 @@ def test_einsum_specs_are_lower_case_instance_attributes_and_repr_shows_what_run
 @settings(max_examples=60, deadline=None)
 def test_row_max_equals_numpy_max_over_the_last_axis(rows, cols, lead, dtype, seed):
     """Both of its paths (the transposed copy for few columns, numpy's own otherwise)."""
-    from tinynet.functional import row_max
+    from tinynet.engine.stable_functions import row_max
 
     x = np.random.default_rng(seed).standard_normal((*lead, rows, cols)).astype(dtype)
     got = row_max(x)

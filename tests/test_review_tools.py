@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tinynet as tn
-from tinynet.early_stopping import model_state
+from tinynet.layers.state import state_arrays as model_state
 
 
 def batchnorm_model() -> tn.Sequential:
@@ -81,7 +81,7 @@ def test_warm_start_fit_builds_a_new_optimizer_partial_fit_keeps_it(iris):
 
 
 def test_l2_step_adds_alpha_over_each_batch_size_in_place():
-    from tinynet._mlp_rules import L2Step
+    from tinynet.sklearn._training_rules import L2Step
 
     w = tn.Parameter(np.full((2, 2), 2.0, dtype=np.float32), "weight")
     grad = w.grad
@@ -103,8 +103,8 @@ def test_l2_step_adds_alpha_over_each_batch_size_in_place():
 
 
 def test_estimator_gives_the_l2_step_the_real_batch_sizes(iris, monkeypatch):
-    from tinynet import _estimator_base
     from tinynet.sklearn import TinyNetClassifier
+    from tinynet.sklearn import _estimator as _estimator_base
 
     made = []
 
@@ -128,7 +128,7 @@ def write_numeric_csv(path, n=80):
 @pytest.mark.parametrize("name", ["T.CSV", "t.Csv", "t.csv"])
 def test_csv_paths_in_any_case_need_target_then_train(tmp_path, capsys, name):
     from tinynet import cli
-    from tinynet.tabular import is_csv_path
+    from tinynet.cli.tables import is_csv_path
 
     path = tmp_path / name
     write_numeric_csv(path)
@@ -142,7 +142,7 @@ def test_csv_paths_in_any_case_need_target_then_train(tmp_path, capsys, name):
 
 
 def test_read_csv_without_a_target_column_name_says_so(tmp_path):
-    from tinynet.tabular import DataError, read_csv
+    from tinynet.cli.tables import DataError, read_csv
 
     write_numeric_csv(tmp_path / "d.csv")
     with pytest.raises(DataError, match="name its target column"):
@@ -176,7 +176,7 @@ def test_evaluate_on_a_builtin_set_checks_features_classes_and_task(tmp_path, ca
 
 
 def test_build_mlp_is_the_network_of_the_command_and_the_estimators(iris):
-    from tinynet.mlp import build_mlp
+    from tinynet.layers.mlp import build_mlp
     from tinynet.sklearn import TinyNetRegressor
 
     model = build_mlp(4, [8, 6], 3, tn.Tanh, "glorot_uniform", 5, dtype=np.float32)

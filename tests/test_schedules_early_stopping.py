@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import tinynet as tn
+from tinynet.layers.state import state_arrays
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -32,7 +33,7 @@ class Spy(tn.Callback):
         self.lrs.append(self.run.optimizer.lr)
 
     def on_epoch_end(self, epoch, logs):
-        self.weights[epoch] = [a.copy() for a in tn.early_stopping.model_state(self.run.model)]
+        self.weights[epoch] = [a.copy() for a in state_arrays(self.run.model)]
         self.logs[epoch] = dict(logs)
 
 
@@ -99,7 +100,7 @@ def test_stops_after_patience_and_restores_the_best_epoch(capsys):
     best = int(np.argmin(val)) + 1
     assert stopper.best_epoch == best == stopper.restored_epoch and stopper.best == min(val)
     assert stopper.stopped_epoch == len(history) == best + 3 < 200
-    for now, saved in zip(tn.early_stopping.model_state(model), spy.weights[best]):
+    for now, saved in zip(state_arrays(model), spy.weights[best]):
         np.testing.assert_array_equal(now, saved)
     out = capsys.readouterr().out
     assert f"restored the weights of epoch {best}" in out and f"stopped after epoch {best + 3}" in out
@@ -121,7 +122,7 @@ def test_restore_includes_batchnorm_running_statistics():
     history = tn.fit(model, tn.SoftmaxCrossEntropy(), tn.Adam(model.parameters(), lr=0.05), loader,
                      epochs=10, callbacks=[spy, stopper], progress="none")
     assert stopper.stopped_epoch is None and len(history) == 10 and stopper.restored_epoch == 4
-    state = tn.early_stopping.model_state(model)
+    state = state_arrays(model)
     assert len(state) == 8 and state[-1] is model[1].running_var  # 6 parameters, then 2 buffers
     for now, saved, last in zip(state, spy.weights[4], spy.weights[10]):
         np.testing.assert_array_equal(now, saved)
@@ -166,7 +167,7 @@ def test_restores_best_weights_whatever_ended_training(ending):
     accuracies = [spy.logs[e]["val_accuracy"] for e in sorted(spy.logs)]
     best = int(np.argmax(accuracies)) + 1  # first epoch with the highest accuracy
     assert stopper.restored_epoch == best and f"epoch {best}" in stopper.message
-    for now, saved in zip(tn.early_stopping.model_state(model), spy.weights[best]):
+    for now, saved in zip(state_arrays(model), spy.weights[best]):
         np.testing.assert_array_equal(now, saved)
 
 

@@ -9,8 +9,8 @@ import pytest
 from rich.console import Console
 
 import tinynet as tn
-from tinynet import progress
-from tinynet.datasets import article_iris
+from tinynet.data.datasets import article_iris
+from tinynet.display import console as console_module
 
 
 def iris_setup(seed=42, batch_size=32):
@@ -114,14 +114,14 @@ def test_ctrl_c_stops_cleanly_between_batches():
 def run_with_console(mode, epochs=120, terminal=False):
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=terminal, width=120)
-    old = progress._console
-    progress._console = console
+    old = console_module._console[:]
+    console_module._console[:] = [console]
     try:
         _, model, loader = iris_setup()
         tn.fit(model, tn.SoftmaxCrossEntropy(), tn.SGD(model.parameters(), lr=0.05), loader,
                epochs=epochs, progress=mode)
     finally:
-        progress._console = old
+        console_module._console[:] = old
     return buffer.getvalue()
 
 
@@ -146,16 +146,17 @@ def test_bar_in_a_terminal_and_none_prints_nothing():
 
 def test_display_is_closed_when_a_callback_fails_to_start():
     buffer = io.StringIO()
-    old, progress._console = progress._console, Console(file=buffer, force_terminal=True, width=100)
+    old = console_module._console[:]
+    console_module._console[:] = [Console(file=buffer, force_terminal=True, width=100)]
     try:
         _, model, loader = iris_setup()
         with pytest.raises(ValueError, match="validation_data"):
             tn.fit(model, tn.SoftmaxCrossEntropy(), tn.SGD(model.parameters(), lr=0.1), loader,
                    epochs=3, progress="bar", callbacks=[tn.EarlyStopping()])
-        assert not progress._console._live_stack  # no live display left running
+        assert not console_module._console[0]._live_stack  # no live display left running
         assert "\x1b[?25l" not in buffer.getvalue()  # the cursor was never hidden
     finally:
-        progress._console = old
+        console_module._console[:] = old
 
 
 def test_float64_data_is_cast_once_for_a_float32_model(monkeypatch):

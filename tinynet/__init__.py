@@ -1,25 +1,33 @@
 """tinynet: a small, fast, readable neural-network framework on numpy.
 
 Every layer's forward and backward pass is an Einstein summation, run at BLAS
-speed by :mod:`tinynet.contract`.
+speed by :mod:`tinynet.engine.contraction`. The sub-packages are levels, each
+importing only those below it (``docs/architecture.md``): ``engine``;
+``layers`` and ``losses``; ``optim`` and ``data``; ``training``; ``registry``;
+``saving``, ``display`` and ``gradient_check``; the faces ``sklearn`` and ``cli``
+(not imported here: ``import tinynet`` loads neither scikit-learn nor matplotlib).
 """
 
-from tinynet.callbacks import Callback, History, Run
-from tinynet.contract import einsum
-from tinynet.data import DataLoader, one_hot
-from tinynet.early_stopping import EarlyStopping, RestoreOnInterrupt
-from tinynet.gradcheck import gradcheck, gradcheck_details
-from tinynet.io import load, save
+from importlib import metadata as _metadata
+
+from tinynet.data.loader import DataLoader, one_hot
+from tinynet.display.layer_table import summary
+from tinynet.display.plot import plot_history
+from tinynet.engine.contraction import einsum
+from tinynet.gradient_check import gradcheck, gradcheck_details
 from tinynet.layers import (
     Add,
+    BatchNorm,
     Concat,
     Dense,
+    Dropout,
     Einsum,
     Graph,
     Identity,
     Layer,
     LeakyReLU,
     Parallel,
+    Parameter,
     ReLU,
     Residual,
     Sequential,
@@ -27,26 +35,35 @@ from tinynet.layers import (
     Softmax,
     Tanh,
 )
-from tinynet.layers.batchnorm import BatchNorm
-from tinynet.layers.dropout import Dropout
 from tinynet.losses import Loss, MeanSquaredError, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
 from tinynet.optim import SGD, Adam, AdamW, Optimizer
-from tinynet.parameter import Parameter
-from tinynet.plot import plot_history
-from tinynet.schedules import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR
-from tinynet.summary import summary
-from tinynet.training import TrainingDiverged, evaluate, fit
+from tinynet.saving.files import load, save
+from tinynet.training import (
+    Callback,
+    CosineAnnealingLR,
+    EarlyStopping,
+    ExponentialLR,
+    History,
+    LRScheduler,
+    RestoreOnInterrupt,
+    Run,
+    StepLR,
+    TrainingDiverged,
+    evaluate,
+    fit,
+)
 
-__version__ = "0.1.0"
+try:
+    __version__ = _metadata.version("tinynet")  # written once, in pyproject.toml
+except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
-    "Callback", "History", "Run", "einsum", "DataLoader", "one_hot", "gradcheck",
-    "gradcheck_details", "Dense", "Identity", "Layer", "LeakyReLU", "ReLU", "Sequential",
-    "Sigmoid", "Softmax", "Tanh", "Loss", "SoftmaxCrossEntropy", "SGD", "Optimizer",
-    "Parameter", "TrainingDiverged", "evaluate", "fit", "__version__",
-    "save", "load", "plot_history",
-    "Dropout", "BatchNorm", "SigmoidBinaryCrossEntropy", "MeanSquaredError", "Adam", "AdamW",
-    "LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "EarlyStopping", "RestoreOnInterrupt",
-    "summary",
-    "Einsum", "Residual", "Parallel", "Graph", "Add", "Concat",
+    "Adam", "AdamW", "Add", "BatchNorm", "Callback", "Concat", "CosineAnnealingLR", "DataLoader",
+    "Dense", "Dropout", "EarlyStopping", "Einsum", "ExponentialLR", "Graph", "History", "Identity",
+    "LRScheduler", "Layer", "LeakyReLU", "Loss", "MeanSquaredError", "Optimizer", "Parallel",
+    "Parameter", "ReLU", "Residual", "RestoreOnInterrupt", "Run", "SGD", "Sequential", "Sigmoid",
+    "SigmoidBinaryCrossEntropy", "Softmax", "SoftmaxCrossEntropy", "StepLR", "Tanh",
+    "TrainingDiverged", "__version__", "einsum", "evaluate", "fit", "gradcheck", "gradcheck_details",
+    "load", "one_hot", "plot_history", "save", "summary",
 ]

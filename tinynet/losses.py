@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from tinynet.contract import einsum
-from tinynet.functional import shifted_exp, sigmoid
+from tinynet.engine.contraction import einsum
+from tinynet.engine.stable_functions import shifted_exp, sigmoid
 
 __all__ = ["Loss", "SoftmaxCrossEntropy", "SigmoidBinaryCrossEntropy", "MeanSquaredError"]
 

@@ -1,8 +1,8 @@
 """Names -> classes for layers, activations, losses and optimizers.
 
-Looked up from the ``tinynet`` namespace at call time, so a class exported
-from ``tinynet`` (e.g. a new ``Adam`` or ``Tanh``) is known here without
-editing this file. Names match case- and separator-insensitively:
+Looked up from the ``tinynet.layers``, ``tinynet.losses`` and ``tinynet.optim``
+namespaces, so a class exported there (e.g. a new ``Adam`` or ``Tanh``) is known
+here without editing this file. Names match case- and separator-insensitively:
 ``"leaky_relu"``, ``"LeakyReLU"`` and ``"leaky-relu"`` all find ``LeakyReLU``.
 """
 
@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tinynet._validation import check_choice
+import tinynet.layers
+import tinynet.losses
+import tinynet.optim
+from tinynet.engine.checks import check_choice
 
 __all__ = ["layer_classes", "activations", "losses", "optimizers", "lookup", "snake_name",
            "loss_label"]
@@ -35,43 +38,32 @@ def snake_name(cls: type) -> str:
 
 
 def _namespace() -> dict[str, Any]:
-    import tinynet
-    import tinynet.layers
-    import tinynet.losses
-    import tinynet.optim
-
     found: dict[str, Any] = {}
-    for module in (tinynet.losses, tinynet.optim, tinynet.layers, tinynet):
+    for module in (tinynet.losses, tinynet.optim, tinynet.layers):
         found.update(vars(module))
     return {name: obj for name, obj in found.items() if isinstance(obj, type) and not name.startswith("_")}
 
 
-def _subclasses_of(base_path: str) -> dict[str, type]:
-    module_name, _, class_name = base_path.rpartition(".")
-    module = __import__(module_name, fromlist=[class_name])
-    base = getattr(module, class_name)
+def _subclasses_of(base: type) -> dict[str, type]:
     return {name: cls for name, cls in _namespace().items() if issubclass(cls, base) and cls is not base}
 
 
 def layer_classes() -> dict[str, type]:
-    """Every ``Layer`` subclass exported from ``tinynet`` or ``tinynet.layers``, by class name."""
-    import tinynet
-    import tinynet.layers
-
-    exported = {**vars(tinynet.layers), **vars(tinynet)}
-    return {name: cls for name, cls in _subclasses_of("tinynet.layers.base.Layer").items()
+    """Every ``Layer`` subclass exported from ``tinynet.layers``, by class name."""
+    exported = vars(tinynet.layers)
+    return {name: cls for name, cls in _subclasses_of(tinynet.layers.Layer).items()
             if exported.get(name) is cls}
 
 
 def activations() -> dict[str, type]:
     """Elementwise activation layers (``snake_name -> class``): the parameter-free layers
-    of ``tinynet.layers.activations`` that take no required argument, except ``Softmax``
+    of ``tinynet.layers.core.activations`` that take no required argument, except ``Softmax``
     (an inference output, not a hidden activation)."""
     import inspect
 
     found = {}
     for cls in layer_classes().values():
-        if cls.__module__ != "tinynet.layers.activations" or cls.__name__ == "Softmax":
+        if cls.__module__ != "tinynet.layers.core.activations" or cls.__name__ == "Softmax":
             continue
         required = [p for p in inspect.signature(cls).parameters.values()
                     if p.default is inspect.Parameter.empty
@@ -82,13 +74,13 @@ def activations() -> dict[str, type]:
 
 
 def losses() -> dict[str, type]:
-    """Every ``Loss`` subclass in ``tinynet`` or ``tinynet.losses`` (``snake_name -> class``)."""
-    return {snake_name(cls): cls for cls in _subclasses_of("tinynet.losses.Loss").values()}
+    """Every ``Loss`` subclass in ``tinynet.losses`` (``snake_name -> class``)."""
+    return {snake_name(cls): cls for cls in _subclasses_of(tinynet.losses.Loss).values()}
 
 
 def optimizers() -> dict[str, type]:
-    """Every ``Optimizer`` subclass in ``tinynet`` or ``tinynet.optim`` (``snake_name -> class``)."""
-    return {snake_name(cls): cls for cls in _subclasses_of("tinynet.optim.Optimizer").values()}
+    """Every ``Optimizer`` subclass in ``tinynet.optim`` (``snake_name -> class``)."""
+    return {snake_name(cls): cls for cls in _subclasses_of(tinynet.optim.Optimizer).values()}
 
 
 def _key(name: str) -> str:

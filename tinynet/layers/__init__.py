@@ -1,18 +1,18 @@
-"""Layers: each owns its einsum forward and backward."""
+"""Level 2, the model: ``Parameter``, initializers, the ``Layer`` protocol, every layer and
+container. Imports the engine only."""
 
-from tinynet.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from tinynet.layers.base import Layer, LayerLike
-from tinynet.layers.batchnorm import BatchNorm
-from tinynet.layers.blocks import Add, Concat, Merge, Parallel, Residual
-from tinynet.layers.dense import Dense
-from tinynet.layers.dropout import Dropout
-from tinynet.layers.einsum_layer import Einsum
-from tinynet.layers.graph import Graph
-from tinynet.layers.sequential import Sequential
+from tinynet.layers.containers.branches import Parallel, Residual
+from tinynet.layers.containers.graph import Graph
+from tinynet.layers.containers.merging import Add, Concat, Merge
+from tinynet.layers.containers.sequential import Sequential
+from tinynet.layers.core.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from tinynet.layers.core.dense import Dense
+from tinynet.layers.core.dropout import Dropout
+from tinynet.layers.core.einsum import Einsum
+from tinynet.layers.normalization.batch_norm import BatchNorm
+from tinynet.layers.parameter import Parameter
 
-__all__ = [
-    "Layer", "LayerLike", "Dense", "Sequential",
-    "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Identity", "Softmax",
-    "Dropout", "BatchNorm",
-    "Einsum", "Residual", "Parallel", "Graph", "Add", "Concat", "Merge",
-]
+__all__ = ["Add", "BatchNorm", "Concat", "Dense", "Dropout", "Einsum", "Graph", "Identity", "Layer",
+           "LayerLike", "LeakyReLU", "Merge", "Parallel", "Parameter", "ReLU", "Residual", "Sequential",
+           "Sigmoid", "Softmax", "Tanh"]

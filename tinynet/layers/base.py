@@ -16,18 +16,20 @@ The contract:
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
-from numpy.typing import NDArray
 
-from tinynet.parameter import Parameter
+from tinynet.engine.types import Array
+from tinynet.layers.parameter import Parameter
 
-__all__ = ["Layer", "LayerLike", "Array", "check_unique_layers", "output_shape_of", "own_buffers_of",
-           "named_buffers_of"]
+__all__ = ["Layer", "LayerLike", "Array", "check_layer", "check_unique_layers", "output_shape_of",
+           "own_buffers_of", "named_buffers_of"]
 
-Array = NDArray[Any]
+
+# Layers know no display code: tinynet.display.layer_table installs the printer here.
+SUMMARY_PRINTER: list[Callable[[Any, Any], None]] = []
 
 
 @runtime_checkable
@@ -36,9 +38,31 @@ class LayerLike(Protocol):
 
     def forward(self, x: Array, training: bool = True) -> Array: ...
 
-    def backward(self, grad_y: Array) -> Array | None: ...
+    def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None: ...
 
     def parameters(self) -> list[Parameter]: ...
+
+
+def check_layer(layer: Any, where: str) -> None:
+    """Raise ``TypeError`` unless ``layer`` keeps the Layer protocol, ``need_input_grad`` included.
+
+    Containers and ``fit`` call this once, when they are built or start, so every
+    backward afterwards can pass ``need_input_grad`` without probing the layer again.
+    """
+    if isinstance(layer, type):
+        raise TypeError(f"{where}: got the class {layer.__name__}, not an instance; "
+                        f"write {layer.__name__}(...)")
+    if not isinstance(layer, LayerLike):
+        raise TypeError(f"{where} must be a layer (with forward, backward and parameters), "
+                        f"got {type(layer).__name__}: {layer!r}")
+    try:
+        takes_flag = "need_input_grad" in inspect.signature(layer.backward).parameters
+    except (TypeError, ValueError):  # a builtin or C callable: trust it
+        takes_flag = True
+    if not takes_flag:
+        raise TypeError(f"{where}: {type(layer).__name__}.backward must accept need_input_grad; "
+                        f"write def backward(self, grad_y, need_input_grad=True) and return None "
+                        f"when it is False (the gradient of the input is not needed)")
 
 
 class Layer:
@@ -146,8 +170,8 @@ class Layer:
 
     def summary(self, input_features: int | tuple[int, ...]) -> None:
         """Print the layers, output shapes and parameter counts for inputs of
-        ``input_features`` features (see :func:`tinynet.summary`)."""
-        from tinynet.summary import summary  # lazy: layers do not depend on display code
+        ``input_features`` features (see :func:`tinynet.display.layer_table`)."""
+        from tinynet.display.layer_table import summary  # lazy: layers do not depend on display code
 
         summary(self, input_features)
 

@@ -1,0 +1,229 @@
+"""The ``tinynet`` command: ``train``, ``evaluate``, ``predict`` and ``summary``.
+
+`tinynet train` with no options is the article's mini-batch run on iris: rows
+scaled to unit length, a 33% test split (random_state 42), Dense(4, 10) ->
+LeakyReLU -> Dense(10, 3) drawn uniformly from default_rng(42), SGD at lr 0.01,
+batches of 32 with the remainder dropped, 1500 epochs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.table import Table as RichTable
+
+import tinynet as tn
+from tinynet import registry
+from tinynet.cli.arguments import build_parser
+from tinynet.cli.tables import BUILTIN, DataError, Preprocessing, Table, is_csv_path, load_table, read_csv
+from tinynet.display.progress import get_console
+from tinynet.layers.mlp import build_mlp
+from tinynet.saving.files import load_with_metadata
+
+__all__ = ["main", "build_parser"]
+
+
+INTERRUPTED = 130  # the shell's status for a command ended by Ctrl-C (128 + SIGINT)
+
+
+def train(args: argparse.Namespace) -> int:
+    _check_train_args(args)
+    table = load_table(args.data, args.target, task=args.task)
+    prep = Preprocessing(normalize_rows=args.normalize == "rows" or (args.normalize == "auto"
+                                                                      and args.data == "iris"))
+    parts = _split(table, args.test_size, args.val_split, args.seed)
+    prep.fit(parts["train"][0], args.standardize)
+    parts = {name: (prep.apply(x).astype(args.dtype), y) for name, (x, y) in parts.items()}
+    loss = _loss(args.loss, table)
+    rng = np.random.default_rng(args.seed)
+    model = _network(table, loss, args, rng)
+    optimizer = registry.lookup("optimizers", args.optimizer, "--optimizer")(model.parameters(), lr=args.lr)
+    x_train, y_train = parts["train"]
+    loader = tn.DataLoader(x_train, y_train, batch_size=args.batch_size, shuffle=args.shuffle,
+                           last_batch=args.last_batch, rng=rng)
+    # Ctrl-C: fit stops between batches; the weights go back to the last completed epoch.
+    history = tn.fit(model, loss, optimizer, loader, args.epochs, progress=args.progress,
+                     validation_data=parts.get("validation"), callbacks=[tn.RestoreOnInterrupt()])
+    console = get_console()
+    if history.interrupted:
+        console.print(f"interrupted: keeping the model of epoch {len(history)}", highlight=False)
+    results = _results_table({name: _metrics(model, loss, x, y) for name, (x, y) in parts.items()},
+                             title=f"{args.data}: {len(history)} epochs")
+    console.print(results)
+    if history.loss:
+        console.print(f"last epoch's training loss {history.loss[-1]:.4f} (the mean over its batches; "
+                      f"summed over its {len(loader)} batches as in the article: "
+                      f"{history.loss[-1] * len(loader):.4f})", highlight=False)
+    if args.plot:
+        tn.plot_history(history, args.plot, loss=loss, title=f"tinynet on {args.data}")
+        console.print(f"saved the loss curve to {args.plot}")
+    if args.save:
+        meta = {"features": table.features, "target": table.target, "task": table.task,
+                "labels": table.labels, "loss": type(loss).__name__, "preprocessing": prep.to_json()}
+        tn.save(model, args.save, metadata={"tinynet_cli": meta})
+        console.print(f"saved the model to {args.save}")
+    return INTERRUPTED if history.interrupted else 0
+
+
+def _check_train_args(args: argparse.Namespace) -> None:
+    """What can be checked before any work, so that a typo does not cost a training run."""
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        raise ImportError('--plot needs matplotlib: pip install "tinynet[plot]"')
+    if is_csv_path(args.data) and not args.target:
+        raise DataError("--target COLUMN is required with a CSV file")
+    if args.data in BUILTIN and args.target:
+        raise DataError(f"--target {args.target!r} names a CSV column; the built-in data set "
+                        f"{args.data!r} has its own target (leave --target out)")
+    bad = [size for size in args.hidden if size < 1]
+    if bad:
+        raise ValueError(f"--hidden sizes must be >= 1, got {bad[0]}")
+    for option, path in (("--save", args.save), ("--plot", args.plot)):
+        folder = Path(path).parent if path else None
+        if folder is not None and not folder.is_dir():
+            raise ValueError(f"{option} {path}: the folder {str(folder)!r} does not exist")
+
+
+def _split(table: Table, test_size: float, val_split: float, seed: int) -> dict[str, Any]:
+    from sklearn.model_selection import train_test_split
+
+    for name, value in (("--test-size", test_size), ("--val-split", val_split)):
+        if not 0 <= value < 1:
+            raise ValueError(f"{name} must be a fraction in [0, 1), got {value}")
+    parts: dict[str, Any] = {"train": (table.x, table.y)}
+    for name, size in (("test", test_size), ("validation", val_split)):
+        if size > 0:
+            x_a, x_b, y_a, y_b = train_test_split(*parts["train"], test_size=size, shuffle=True,
+                                                  random_state=seed)
+            parts["train"], parts[name] = (x_a, y_a), (x_b, y_b)
+    return {name: parts[name] for name in ("train", "validation", "test") if name in parts}
+
+
+def _loss(name: str, table: Table) -> Any:
+    if name == "auto":
+        name = "softmax_cross_entropy" if table.task == "classification" else "mean_squared_error"
+    loss = registry.lookup("losses", name, "--loss")()
+    if (loss.task == "regression") != (table.task == "regression"):
+        raise ValueError(f"--loss {name} is for {loss.task} but the target {table.target!r} is "
+                         f"{table.task} (set --task or --loss)")
+    if loss.task == "binary" and len(table.labels or []) != 2:
+        raise ValueError(f"--loss {name} needs 2 classes, the target has {len(table.labels or [])}")
+    return loss
+
+
+def _network(table: Table, loss: Any, args: argparse.Namespace, rng: np.random.Generator) -> tn.Sequential:
+    n_out = len(table.labels or []) if loss.task == "multiclass" else 1
+    activation = registry.lookup("activations", args.activation, "--activation")
+    return build_mlp(table.x.shape[1], args.hidden, n_out, activation, args.init, rng, args.dtype)
+
+
+def _metrics(model: Any, loss: Any, x: Any, y: Any) -> dict[str, float]:
+    result = {"rows": float(len(x)), **tn.evaluate(model, loss, x, y)}
+    if loss.task == "regression":
+        residual = model(x).reshape(len(y), -1) - y.reshape(len(y), -1)
+        spread = y.reshape(len(y), -1) - y.reshape(len(y), -1).mean(axis=0)
+        result["r2"] = float(1 - (residual ** 2).sum() / max((spread ** 2).sum(), 1e-300))
+    return result
+
+
+def _results_table(results: dict[str, dict[str, float]], title: str) -> RichTable:
+    table = RichTable(title=title, header_style="bold")
+    keys = list(next(iter(results.values())))
+    for key in ["split", *keys]:
+        table.add_column(key, justify="left" if key == "split" else "right")
+    for name, values in results.items():
+        table.add_row(name, *[f"{int(values[k])}" if k == "rows" else f"{values[k]:.4f}" for k in keys])
+    return table
+
+
+def _load(path: str) -> tuple[Any, dict[str, Any], Preprocessing]:
+    model, metadata = load_with_metadata(path)
+    meta = metadata.get("tinynet_cli")
+    if not isinstance(meta, dict) or not isinstance(meta.get("features"), list):
+        raise DataError(f"{path} was not saved by `tinynet train --save`, so its preprocessing is unknown")
+    return model, meta, Preprocessing.from_json(meta.get("preprocessing"))
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    model, meta, prep = _load(args.model)
+    target = args.target or meta["target"]
+    features = meta["features"]
+    table = load_table(args.data, target, features=features, task=meta["task"], labels=meta["labels"])
+    loss = registry.lookup("losses", meta["loss"])()
+    x = prep.apply(table.x)
+    get_console().print(_results_table({"data": _metrics(model, loss, x, table.y)},
+                                       title=f"{args.model} on {args.data}"))
+    return 0
+
+
+def predict(args: argparse.Namespace) -> int:
+    model, meta, prep = _load(args.model)
+    table = read_csv(args.input, meta["target"], features=meta["features"], need_target=False)
+    output = model(prep.apply(table.x))
+    if meta["task"] == "regression":
+        values = [repr(float(v)) for v in output.reshape(len(output), -1)[:, 0]]
+    else:
+        codes = output.argmax(axis=1) if output.ndim == 2 and output.shape[1] > 1 else (output.ravel() > 0)
+        values = [meta["labels"][int(c)] for c in codes]
+    file = open(args.output, "w", newline="", encoding="utf-8") if args.output else sys.stdout
+    try:
+        writer = csv.writer(file)
+        writer.writerow([meta["target"] or "prediction"])
+        writer.writerows([v] for v in values)
+    finally:
+        if args.output:
+            file.close()
+    if args.output:
+        get_console().print(f"wrote {len(values)} predictions to {args.output}")
+    return 0
+
+
+def summary(args: argparse.Namespace) -> int:
+    model, meta, prep = _load(args.model)
+    console = get_console()
+    n_params = sum(p.size for p in model.parameters())
+    info = RichTable(title=args.model, show_header=False)
+    for key, value in (("task", meta["task"]), ("target", meta["target"]), ("loss", meta["loss"]),
+                       ("features", f"{len(meta['features'])}: {', '.join(meta['features'][:8])}"
+                                    + (" ..." if len(meta["features"]) > 8 else "")),
+                       ("classes", ", ".join(meta["labels"] or []) or "-"),
+                       ("preprocessing", _describe(prep)),
+                       ("parameters", f"{n_params:,}")):
+        info.add_row(key, str(value))
+    console.print(info)
+    tn.summary(model, len(meta["features"]))
+    return 0
+
+
+def _describe(prep: Preprocessing) -> str:
+    steps = []
+    if prep.normalize_rows:
+        steps.append("rows scaled to unit length")
+    if prep.mean is not None:
+        steps.append("standardized")
+    return ", then ".join(steps) or "none"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = {"train": train, "evaluate": evaluate, "predict": predict, "summary": summary}[args.command]
+    try:
+        return command(args)
+    except KeyboardInterrupt:  # outside fit (loading, saving): nothing half done is kept
+        print("tinynet: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except tn.TrainingDiverged as err:
+        print(f"tinynet: {err}", file=sys.stderr)
+        return 1
+    except (ValueError, TypeError, OSError, ImportError) as err:
+        message = str(err) if not isinstance(err, OSError) or not err.filename else \
+            f"{err.filename}: {err.strerror}"
+        print(f"tinynet: error: {message}", file=sys.stderr)
+        return 2
+

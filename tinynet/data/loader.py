@@ -1,0 +1,161 @@
+"""`DataLoader`: batches as strided, zero-copy views of the data."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike, NDArray
+
+from tinynet.engine.checks import as_float_array, check_choice, check_float_dtype, check_int
+from tinynet.layers.initializers import RngLike, as_generator
+
+__all__ = ["DataLoader", "LAST_BATCH", "one_hot", "as_target"]
+
+Array = NDArray[Any]
+LAST_BATCH = ("keep", "drop", "fill")
+
+
+class DataLoader:
+    """Iterate over ``(x_batch, y_batch)`` pairs, ``len(loader)`` per epoch.
+
+    Shape: ``x (N, ...)``, ``y (N, ...)`` -> batches ``(b, ...)``, ``b <= batch_size``.
+
+    * ``batch_size=None``: the whole set is one batch (full-batch gradient
+      descent); ``1`` is stochastic gradient descent.
+    * ``last_batch``: what happens to the ``N % batch_size`` remainder rows:
+      ``"keep"`` (a smaller last batch), ``"drop"`` (the article's behaviour)
+      or ``"fill"`` (complete the last batch with random rows of the data set).
+    * ``shuffle``: a fresh permutation per epoch from ``rng`` (a Generator or an
+      int seed), applied by one gather per epoch. Without shuffling the
+      batches are read-only strided views of the data: no copy at all.
+    * ``dtype``: float dtype for ``x`` (default: keep float32/float64, turn
+      integers into float64). Targets keep their own dtype (labels stay integers).
+
+    Inputs are validated once here (finite, same length, non-empty), never per batch.
+    """
+
+    def __init__(
+        self,
+        x: Any,
+        y: Any,
+        batch_size: int | None = 32,
+        shuffle: bool = False,
+        last_batch: str = "keep",
+        rng: RngLike = None,
+        dtype: DTypeLike | None = None,
+    ) -> None:
+        self.x = as_float_array(x, "DataLoader x", min_ndim=2)
+        if dtype is not None:
+            self.x = self.x.astype(check_float_dtype(dtype, "DataLoader dtype"), copy=False)
+        self.y = as_target(y, "DataLoader y")
+        if self.x.shape[0] != self.y.shape[0]:
+            raise ValueError(f"DataLoader: x and y must have the same number of rows, got x with "
+                             f"shape {self.x.shape} and y with shape {self.y.shape}")
+        # Batches are views of these: read-only, so a layer cannot write into the user's data.
+        self.x, self.y = _read_only(self.x), _read_only(self.y)
+        n = self.x.shape[0]
+        if batch_size is None:
+            batch_size = n
+        self.batch_size = check_int(batch_size, "DataLoader batch_size", minimum=1)
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"DataLoader shuffle must be True or False, got {shuffle!r}")
+        self.shuffle = bool(shuffle)
+        self.last_batch = check_choice(last_batch, "DataLoader last_batch", LAST_BATCH)
+        if self.last_batch == "drop" and self.batch_size > n:
+            raise ValueError(f"DataLoader: batch_size={self.batch_size} is larger than the "
+                             f"{n} rows and last_batch='drop' would yield no batch; use a "
+                             f"batch_size <= {n} or last_batch='keep'")
+        self.rng = as_generator(rng, "DataLoader rng")
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.x.shape[0])
+
+    def __len__(self) -> int:
+        full, rest = divmod(self.n_samples, self.batch_size)
+        return full + (1 if rest and self.last_batch != "drop" else 0)
+
+    def samples_per_epoch(self) -> int:
+        """Rows seen per epoch: fewer than N with ``"drop"``, more with ``"fill"``."""
+        full, rest = divmod(self.n_samples, self.batch_size)
+        if self.last_batch == "drop":
+            return full * self.batch_size
+        if self.last_batch == "fill" and rest:
+            return (full + 1) * self.batch_size
+        return self.n_samples
+
+    def __iter__(self) -> Iterator[tuple[Array, Array]]:
+        x, y = self.x, self.y
+        if self.shuffle:
+            order = self.rng.permutation(self.n_samples)
+            x, y = x[order], y[order]
+        full, rest = divmod(self.n_samples, self.batch_size)
+        size = self.batch_size
+        for start in range(0, full * size, size):  # basic slices: strided views, no copy
+            yield x[start:start + size], y[start:start + size]
+        if rest and self.last_batch == "keep":
+            yield x[full * self.batch_size:], y[full * self.batch_size:]
+        elif rest and self.last_batch == "fill":
+            extra = self.rng.integers(0, self.n_samples, self.batch_size - rest)
+            start = full * self.batch_size
+            yield (np.concatenate([x[start:], self.x[extra]]),
+                   np.concatenate([y[start:], self.y[extra]]))
+
+    def with_dtype(self, dtype: DTypeLike) -> DataLoader:
+        """The same loader (same targets, settings and rng) over ``x`` cast to ``dtype`` once."""
+        twin = copy.copy(self)
+        twin.x = _read_only(self.x.astype(check_float_dtype(dtype, "dtype")))
+        return twin
+
+    def __repr__(self) -> str:
+        return (f"DataLoader(n_samples={self.n_samples}, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle}, last_batch={self.last_batch!r}, batches={len(self)})")
+
+
+def _read_only(a: Array) -> Array:
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
+def as_target(y: Any, name: str) -> Array:
+    """Validate targets once: numbers (booleans become 0/1), finite, at least 1-D.
+
+    Shape: ``(N,)`` labels or ``(N, ...)`` values, returned as an array.
+    """
+    try:
+        target = np.asarray(y)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be array-like, got {type(y).__name__}") from err
+    if target.ndim == 0:
+        raise ValueError(f"{name} must have one row per sample, got a scalar {target!r}")
+    if target.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers (encode string labels as integers first, "
+                        f"e.g. with sklearn.preprocessing.LabelEncoder), got dtype {target.dtype}")
+    if target.dtype.kind == "b":
+        target = target.astype(np.int64)
+    if target.dtype.kind == "f" and not np.isfinite(target).all():
+        raise ValueError(f"{name} contains NaN or inf")
+    return target
+
+
+def one_hot(labels: Any, n_classes: int | None = None, dtype: DTypeLike = np.float64) -> Array:
+    """Integer labels to one-hot rows in ``dtype`` (``C`` = ``n_classes`` or the largest label + 1).
+
+    Shape: ``(N,) -> (N, C)``.
+    """
+    y = np.asarray(labels)
+    if y.ndim != 1 or y.dtype.kind not in "iu":
+        raise ValueError(f"one_hot labels must be a 1-D integer array, got dtype {y.dtype} "
+                         f"and shape {y.shape}")
+    if n_classes is None and y.size == 0:
+        raise ValueError("one_hot of no labels needs n_classes to know the width")
+    classes = int(y.max()) + 1 if n_classes is None else check_int(n_classes, "n_classes", minimum=1)
+    if y.size and (y.min() < 0 or y.max() >= classes):
+        raise ValueError(f"one_hot labels must be in [0, {classes}), got {y.min()}..{y.max()}")
+    out = np.zeros((y.shape[0], classes), dtype=check_float_dtype(dtype))
+    out[np.arange(y.shape[0]), y] = 1
+    return out

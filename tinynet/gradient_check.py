@@ -1,0 +1,142 @@
+"""Finite-difference gradient checks, public so users can check their own layers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tinynet.layers.base import LayerLike
+from tinynet.layers.initializers import RngLike, as_generator
+from tinynet.layers.state import Snapshot
+from tinynet.losses import Loss
+
+__all__ = ["gradcheck", "gradcheck_details"]
+
+Array = NDArray[Any]
+
+
+def gradcheck(
+    layer: LayerLike | Loss,
+    x: Array,
+    target: Array | None = None,
+    *,
+    loss: Loss | None = None,
+    eps: float = 1e-6,
+    rng: RngLike = 0x5EED,
+) -> float:
+    """Max relative error between ``backward`` and central finite differences.
+
+    Checks the input gradient and every parameter's ``.grad``. The scalar
+    checked is ``loss(layer(x), target)`` when a loss is given, else
+    ``sum(layer(x) * R)`` for a fixed random ``R``. Pass a loss itself as
+    ``layer`` (with ``target``) to check it on logits ``x``. The relative error
+    of each tensor is ``max|analytic - numeric| / max(max|analytic|, max|numeric|)``.
+
+    Shape: ``x`` is any input the layer takes, e.g. ``(B, in)``; ``target`` is what
+    ``loss`` expects (e.g. ``(B,)`` class indices); the result is one float.
+
+    Use float64 and inputs away from kinks (e.g. not within ``eps`` of 0 for ReLU).
+    A gradient that is exactly zero (a bias right before BatchNorm) has no scale
+    to be relative to: its error reads as noise/noise, so check such layers alone.
+    The layer runs with ``training=True``; make stochastic layers deterministic first.
+
+    The layer is left as it was found: the many forward passes would move buffers
+    such as BatchNorm's running statistics, and backward overwrites each ``.grad``,
+    so every parameter's ``data`` and ``grad`` and every buffer (see
+    :func:`tinynet.layers.state.state_arrays`) is put back afterwards, even if the
+    check raises. Other state (a Dropout layer's random generator, forward caches)
+    is not restored.
+    """
+    return max(gradcheck_details(layer, x, target, loss=loss, eps=eps, rng=rng).values())
+
+
+def gradcheck_details(
+    layer: LayerLike | Loss,
+    x: Array,
+    target: Array | None = None,
+    *,
+    loss: Loss | None = None,
+    eps: float = 1e-6,
+    rng: RngLike = 0x5EED,
+) -> dict[str, float]:
+    """Like :func:`gradcheck`, but the relative error per tensor: ``{"input": ..,
+    "0.weight": .., ...}``."""
+    x = np.array(x, dtype=np.float64 if np.asarray(x).dtype.kind != "f" else None, copy=True)
+    if isinstance(layer, Loss):
+        if target is None:
+            raise ValueError("gradcheck of a loss needs target=")
+        return {"input": _loss_error(layer, x, target, eps)}
+    if loss is not None and target is None:
+        raise ValueError("gradcheck with a loss needs target=")
+    snapshot = Snapshot(layer, grads=True)
+    try:
+        return _layer_errors(layer, x, target, loss, eps, rng)
+    finally:
+        snapshot.restore()
+
+
+def _loss_error(loss: Loss, logits: Array, target: Array, eps: float) -> float:
+    """The relative error of ``loss.backward()``, the gradient for the logits."""
+
+    def scalar() -> float:
+        return loss.forward(logits, target)
+
+    scalar()
+    analytic = loss.backward().copy()
+    return _relative_error(analytic, _numeric(scalar, logits, eps))
+
+
+def _layer_errors(layer: LayerLike, x: Array, target: Array | None, loss: Loss | None, eps: float,
+                  rng: RngLike) -> dict[str, float]:
+    """The relative error of the input gradient and of each parameter's ``.grad``."""
+    probe = np.asarray(layer.forward(x, True))
+    weights = as_generator(rng).standard_normal(probe.shape).astype(probe.dtype)
+
+    def scalar() -> float:
+        out = layer.forward(x, True)
+        if loss is not None:
+            return loss.forward(out, target)  # type: ignore[arg-type]
+        return float(np.sum(out * weights))
+
+    scalar()
+    grad_out = loss.backward() if loss is not None else weights
+    grad_x = layer.backward(grad_out)
+    named = _named_parameters(layer)
+    analytic = {"input": np.asarray(grad_x).copy()}
+    analytic.update({name: p.grad.copy() for name, p in named})
+    errors = {"input": _relative_error(analytic["input"], _numeric(scalar, x, eps))}
+    for name, p in named:
+        errors[name] = _relative_error(analytic[name], _numeric(scalar, p.data, eps))
+    return errors
+
+
+def _named_parameters(layer: LayerLike) -> list[tuple[str, Any]]:
+    named = getattr(layer, "named_parameters", None)
+    if callable(named):
+        return list(named())
+    return [(p.name or str(i), p) for i, p in enumerate(layer.parameters())]
+
+
+def _numeric(scalar: Any, array: Array, eps: float) -> Array:
+    """Central differences of ``scalar()`` with respect to ``array``, perturbed in place."""
+    grad = np.zeros_like(array, dtype=np.float64)
+    flat, out = array.reshape(-1), grad.reshape(-1)
+    for i in range(flat.size):
+        saved = flat[i]
+        flat[i] = saved + eps
+        up = scalar()
+        flat[i] = saved - eps
+        down = scalar()
+        flat[i] = saved
+        out[i] = (up - down) / (2 * eps)
+    return grad
+
+
+def _relative_error(analytic: Array, numeric: Array) -> float:
+    scale = max(float(np.max(np.abs(analytic), initial=0.0)),
+                float(np.max(np.abs(numeric), initial=0.0)))
+    if scale == 0.0:
+        return 0.0
+    return float(np.max(np.abs(analytic - numeric))) / scale

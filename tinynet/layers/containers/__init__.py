@@ -1,0 +1,1 @@
+"""Layers made of layers: Sequential, Residual, Parallel, Graph, and the merge layers."""

@@ -1,0 +1,104 @@
+"""`Sequential`: a chain of layers that is itself a layer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, overload
+
+from tinynet.engine.types import Array
+from tinynet.layers.base import Layer, LayerLike, check_layer, check_unique_layers, output_shape_of
+
+__all__ = ["Sequential"]
+
+
+class Sequential(Layer):
+    """Layers applied in order; backward runs them in reverse.
+
+    Shape: ``(B, in) -> (B, out)`` of the first and last layer.
+
+    Supports ``len``, iteration, indexing (a slice gives a Sequential) and
+    nesting. Consecutive layers whose feature sizes are known (``Dense``) are
+    checked to chain at construction.
+    """
+
+    def __init__(self, *layers: LayerLike) -> None:
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        for index, layer in enumerate(layers):
+            check_layer(layer, f"Sequential layer {index}")
+        self.layers: list[LayerLike] = list(layers)
+        check_unique_layers(self)
+        self._check_chain()
+
+    def forward(self, x: Array, training: bool = True) -> Array:
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
+        grad = grad_y
+        for index in range(len(self.layers) - 1, 0, -1):
+            grad_x = self.layers[index].backward(grad)
+            if grad_x is None:
+                raise RuntimeError(f"Sequential layer {index} ({type(self.layers[index]).__name__}) "
+                                   f"returned no input gradient from backward")
+            grad = grad_x
+        if not self.layers:
+            return grad
+        return self.layers[0].backward(grad, need_input_grad)
+
+    def named_children(self) -> list[tuple[str, LayerLike]]:
+        return [(str(i), layer) for i, layer in enumerate(self.layers)]
+
+    def output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        for layer in self.layers:
+            input_shape = output_shape_of(layer, input_shape)
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {"layers": list(self.layers)}
+
+    def append(self, layer: LayerLike) -> Sequential:
+        """Add a layer at the end (checked like the constructor's); returns self."""
+        check_layer(layer, f"Sequential layer {len(self.layers)}")
+        self.layers.append(layer)
+        try:
+            check_unique_layers(self)
+            self._check_chain()
+        except ValueError:
+            self.layers.pop()  # leave the model as it was
+            raise
+        return self
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self) -> Iterator[LayerLike]:
+        return iter(self.layers)
+
+    @overload
+    def __getitem__(self, index: int) -> LayerLike: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequential: ...
+
+    def __getitem__(self, index: int | slice) -> LayerLike | Sequential:
+        if isinstance(index, slice):
+            return Sequential(*self.layers[index])
+        return self.layers[index]
+
+    def _check_chain(self) -> None:
+        """Feed the first known feature count through the layers: sizes must chain."""
+        shape: tuple[int | None, ...] | None = None
+        for index, layer in enumerate(self.layers):
+            if shape is None:
+                n_in = getattr(layer, "in_features", None)
+                if not isinstance(n_in, int):
+                    continue
+                shape = (None, n_in)
+            try:
+                shape = output_shape_of(layer, shape)
+            except ValueError as err:
+                raise ValueError(f"Sequential layer {index} does not fit the layer before it: "
+                                 f"{err}") from None
+

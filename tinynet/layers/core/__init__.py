@@ -1,0 +1,1 @@
+"""Layers that compute: Dense, Einsum, activations, Dropout."""

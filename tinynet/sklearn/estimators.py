@@ -1,0 +1,174 @@
+"""scikit-learn estimators backed by a tinynet network: ``TinyNetClassifier``, ``TinyNetRegressor``.
+
+They follow scikit-learn's conventions (parameters checked at ``fit``,
+trailing-underscore fitted attributes, ``validate_data``) and pass its
+``check_estimator``; they work in ``Pipeline``, ``GridSearchCV`` and
+``cross_val_score``, pickle, and save with ``tinynet.save`` (no pickle).
+
+The network: ``Dense`` layers of ``hidden_layer_sizes`` units, each followed by
+``activation``; a last ``Dense`` to one output per class (softmax
+cross-entropy) or per target (mean squared error). Training is
+:func:`tinynet.fit` with ``optimizer`` (default Adam, ``learning_rate=1e-3``),
+mini-batches of ``batch_size`` shuffled rows, and scikit-learn MLP's stopping
+rule: stop once the training loss (or, with ``early_stopping``, the loss on a
+held-out ``validation_fraction``, whose best weights are then restored) has not
+improved by ``tol`` for ``n_iter_no_change`` epochs, or after ``epochs`` epochs.
+``alpha`` is an L2 penalty on the weights scaled as in scikit-learn's MLP
+(``alpha / n * W`` added to the gradient of a batch of ``n`` rows).
+
+With ``warm_start``, ``fit`` continues from the current weights but, as in
+scikit-learn's MLP, with a new optimizer built from the current ``optimizer`` and
+``learning_rate``; ``partial_fit`` keeps the optimizer and its state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
+
+from tinynet.engine.stable_functions import log_softmax, softmax
+from tinynet.saving.files import register_estimator
+from tinynet.sklearn._estimator import TinyNetEstimator, conversion_error, is_conversion_error
+
+__all__ = ["TinyNetClassifier", "TinyNetRegressor", "ESTIMATORS"]
+
+Array = NDArray[Any]
+
+
+class TinyNetClassifier(ClassifierMixin, TinyNetEstimator):
+    """A multi-layer perceptron classifier trained with tinynet (softmax cross-entropy).
+
+    Labels may be of any type scikit-learn accepts (strings, ints, ...);
+    ``predict`` returns them, ``predict_proba`` gives ``(n_samples, n_classes)``
+    probabilities in the order of ``classes_``. ``partial_fit(X, y, classes=...)``
+    runs one epoch (``classes`` is required on the first call).
+
+    Fitted attributes: ``model_`` (the tinynet ``Sequential``), ``classes_``,
+    ``n_features_in_``, ``feature_names_in_`` (for DataFrames), ``loss_curve_`` (the
+    training loss per epoch, over all calls), ``n_iter_``, ``t_`` (samples seen),
+    ``best_loss_``, ``history_`` (the last call's :class:`tinynet.History`, for
+    :func:`tinynet.plot_history`), and with ``early_stopping``
+    ``validation_loss_curve_`` / ``best_validation_loss_``.
+    """
+
+    _loss_name = "softmax_cross_entropy"
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> TinyNetClassifier:
+        """One epoch over ``(X, y)``; the first call needs ``classes`` (all labels that will occur)."""
+        if not hasattr(self, "model_") and classes is None:
+            raise ValueError("TinyNetClassifier.partial_fit: pass classes=... (every label) on the "
+                             "first call")
+        self._fit(X, y, incremental=True, classes=classes)
+        return self
+
+    def _check_y(self, y: Any) -> Any:
+        check_classification_targets(y)
+        return y
+
+    def _prepare_targets(self, y: Any, first_call: bool, classes: Any) -> tuple[Array, int]:
+        if first_call:
+            self.classes_ = unique_labels(y) if classes is None else unique_labels(classes)
+            if len(self.classes_) < 2:
+                raise ValueError(f"TinyNetClassifier needs samples of at least 2 classes in y, got "
+                                 f"one class ({self.classes_[0]!r})")
+        elif classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
+            raise ValueError(f"TinyNetClassifier: classes={list(classes)} differ from the classes of "
+                             f"the first fit {self.classes_.tolist()}")
+        codes = np.searchsorted(self.classes_, y)
+        codes = np.clip(codes, 0, len(self.classes_) - 1)
+        unseen = self.classes_[codes] != y
+        if unseen.any():
+            label = np.asarray(y)[unseen][0]
+            raise ValueError(f"TinyNetClassifier: y holds the label {label.item()!r} that is not among "
+                             f"the classes {self.classes_.tolist()} of the first fit")
+        return codes.astype(np.intp), len(self.classes_)
+
+    def predict_proba(self, X: Any) -> Array:
+        """Class probabilities, shape ``(n_samples, n_classes)`` (rows sum to 1)."""
+        return softmax(self._forward(X))
+
+    def predict_log_proba(self, X: Any) -> Array:
+        """Log of :meth:`predict_proba`, computed stably."""
+        return log_softmax(self._forward(X))
+
+    def predict(self, X: Any) -> Array:
+        """The most probable class of each row, as one of ``classes_``."""
+        winners = self._forward(X).argmax(axis=1)
+        return self.classes_[winners]
+
+    def _export_own(self) -> tuple[dict[str, Any], dict[str, Array]]:
+        return {}, {"classes_": self.classes_}  # numbers or strings (unique_labels never gives objects)
+
+    def _import_own(self, attributes: dict[str, Any], arrays: dict[str, Array]) -> None:
+        if "classes_" not in arrays:
+            raise ValueError("load: the TinyNetClassifier file has no classes_ array")
+        self.classes_ = arrays["classes_"]
+        n_out = getattr(self.model_.layers[-1], "out_features", len(self.classes_))
+        if n_out != len(self.classes_):
+            raise ValueError(f"load: {len(self.classes_)} classes but the network has {n_out} outputs")
+
+
+class TinyNetRegressor(RegressorMixin, TinyNetEstimator):
+    """A multi-layer perceptron regressor trained with tinynet (mean squared error).
+
+    ``y`` may be ``(n_samples,)`` or ``(n_samples, n_targets)``; ``predict`` returns
+    the same shape. ``partial_fit(X, y)`` runs one epoch. Fitted attributes as
+    :class:`TinyNetClassifier` (without ``classes_``), plus ``n_outputs_``.
+    """
+
+    _loss_name = "mean_squared_error"
+
+    def partial_fit(self, X: Any, y: Any) -> TinyNetRegressor:
+        """One epoch over ``(X, y)``, continuing from the current weights."""
+        self._fit(X, y, incremental=True)
+        return self
+
+    def _more_tags_multi_output(self) -> bool:
+        return True
+
+    def _prepare_targets(self, y: Any, first_call: bool, classes: Any) -> tuple[Array, int]:
+        try:
+            y = np.asarray(y, dtype=np.float64)
+        except ValueError as err:
+            if not is_conversion_error(err):
+                raise
+            raise conversion_error("TinyNetRegressor", "y", err) from None
+        target = y.reshape(-1, 1) if y.ndim == 1 else y
+        if first_call:
+            self.n_outputs_ = target.shape[1]
+            self._y_ndim = y.ndim
+        elif target.shape[1] != self.n_outputs_:
+            raise ValueError(f"TinyNetRegressor: y has {target.shape[1]} target columns but the network "
+                             f"was fitted with {self.n_outputs_}")
+        return target, target.shape[1]
+
+    def predict(self, X: Any) -> Array:
+        """Predicted targets, shape ``(n_samples,)`` or ``(n_samples, n_targets)`` as ``y`` was."""
+        out = self._forward(X)
+        return out.ravel() if self._y_ndim == 1 else out
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    _own_attributes = ("n_outputs_", "y_ndim")
+
+    def _export_own(self) -> tuple[dict[str, Any], dict[str, Array]]:
+        return {"n_outputs_": int(self.n_outputs_), "y_ndim": int(self._y_ndim)}, {}
+
+    def _import_own(self, attributes: dict[str, Any], arrays: dict[str, Array]) -> None:
+        if "n_outputs_" not in attributes:
+            raise ValueError("load: the TinyNetRegressor file has no n_outputs_ attribute")
+        self.n_outputs_ = int(attributes["n_outputs_"])
+        self._y_ndim = int(attributes.get("y_ndim", 1))
+
+
+ESTIMATORS: dict[str, type[TinyNetEstimator]] = {
+    "TinyNetClassifier": TinyNetClassifier, "TinyNetRegressor": TinyNetRegressor}
+for _cls in ESTIMATORS.values():
+    register_estimator(_cls)  # tn.save / tn.load handle them without importing this face

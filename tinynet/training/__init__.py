@@ -1,0 +1,9 @@
+"""Level 4, training: ``fit``, ``evaluate``, callbacks, early stopping, schedules, metrics."""
+
+from tinynet.training.callbacks import Callback, History, Run
+from tinynet.training.early_stopping import EarlyStopping, RestoreOnInterrupt
+from tinynet.training.loop import TrainingDiverged, evaluate, fit
+from tinynet.training.schedules import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR
+
+__all__ = ["Callback", "CosineAnnealingLR", "EarlyStopping", "ExponentialLR", "History", "LRScheduler",
+           "RestoreOnInterrupt", "Run", "StepLR", "TrainingDiverged", "evaluate", "fit"]

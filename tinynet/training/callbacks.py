@@ -1,0 +1,122 @@
+"""The callback protocol of the training loop, and `History`.
+
+``fit`` calls, in order: ``on_train_begin(run)``; per epoch
+``on_epoch_begin(epoch)``, ``on_batch_end(batch, loss, size)`` after every
+step, ``on_epoch_end(epoch, logs)``; finally ``on_train_end(logs)`` (also
+after an interruption or an error). Epochs and batches count from 1.
+A callback stops training by setting ``run.stop_training = True``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tinynet.layers.base import LayerLike
+
+__all__ = ["Callback", "Run", "History", "PROGRESS_MODES", "register_display", "display_callbacks"]
+
+PROGRESS_MODES = ("auto", "bar", "epoch", "none")  # fit's display choices (tinynet.display.progress)
+
+
+@dataclass
+class Run:
+    """What the loop shares with its callbacks about the training run."""
+
+    model: LayerLike
+    loss: Any
+    optimizer: Any
+    epochs: int
+    steps_per_epoch: int
+    history: History
+    metric_names: list[str] = field(default_factory=list)
+    log_names: list[str] = field(default_factory=list)  # the keys each epoch's logs will have
+    stop_training: bool = False
+    notes: list[str] = field(default_factory=list)  # what callbacks tell the user; the display prints them
+
+
+class Callback:
+    """Base class with no-op hooks; override the ones you need."""
+
+    def on_train_begin(self, run: Run) -> None:
+        """Called once before the first epoch."""
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        """Called before the epoch's first batch."""
+
+    def on_batch_end(self, batch: int, loss: float, size: int) -> None:
+        """Called after each optimizer step with the batch's mean loss and row count."""
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        """Called after each epoch with its logs (``loss``, metrics, ``val_*``)."""
+
+    def on_train_end(self, logs: dict[str, Any]) -> None:
+        """Called once at the end, whatever ended training."""
+
+
+class History(Callback):
+    """Per-epoch logs of one ``fit`` call.
+
+    ``history.loss`` is each epoch's loss averaged over its samples (the mean
+    of the batch losses when batches are equal); ``history.batch_loss`` keeps
+    every batch's; other keys (``accuracy``, ``val_loss``, ...) are in
+    ``history.history`` and readable as ``history["val_loss"]``.
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {"loss": []}
+        self.batch_loss: list[float] = []
+        self.epochs: list[int] = []
+        self.interrupted = False
+        self.seconds = 0.0
+
+    @property
+    def loss(self) -> list[float]:
+        return self.history["loss"]
+
+    @property
+    def accuracy(self) -> list[float]:
+        return self.history.get("accuracy", [])
+
+    def __getitem__(self, key: str) -> list[float]:
+        if key not in self.history:
+            raise KeyError(f"History has no {key!r}; it has {sorted(self.history)}")
+        return self.history[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.history
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def on_batch_end(self, batch: int, loss: float, size: int) -> None:
+        self.batch_loss.append(loss)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        self.epochs.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+    def __repr__(self) -> str:
+        last = {k: round(v[-1], 6) for k, v in self.history.items() if v}
+        return f"History(epochs={len(self.epochs)}, last={last})"
+
+
+DisplayFactory = Callable[[str], list[Callback]]
+_display: list[DisplayFactory] = []
+
+
+def register_display(factory: DisplayFactory) -> None:
+    """Install the function that turns ``fit(progress=mode)`` into display callbacks.
+
+    :mod:`tinynet.display.progress` registers itself when imported (``import tinynet``
+    does), so training never imports display code: the dependency points upwards.
+    """
+    _display[:] = [factory]
+
+
+def display_callbacks(mode: str) -> list[Callback]:
+    """The display callbacks for ``mode``; none when no display is installed."""
+    return _display[0](mode) if _display else []
+

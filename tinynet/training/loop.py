@@ -1,0 +1,274 @@
+"""The training loop: `fit`, `evaluate` and `TrainingDiverged`.
+
+``fit`` is the only place that knows the model, the loss, the optimizer, the
+loader and the callbacks; it validates everything once, then runs a hot loop
+that does no per-batch validation.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tinynet.data.loader import DataLoader, as_target
+from tinynet.engine.checks import as_float_array, check_choice, check_int
+from tinynet.layers.base import LayerLike, check_layer
+from tinynet.losses import Loss
+from tinynet.training.callbacks import PROGRESS_MODES, Callback, History, Run, display_callbacks
+from tinynet.training.metrics import METRICS
+
+__all__ = ["fit", "evaluate", "TrainingDiverged"]
+
+Array = NDArray[Any]
+Metric = Callable[[Array, Array], float]
+
+
+class TrainingDiverged(RuntimeError):
+    """A batch's loss became NaN or inf; the step was not applied.
+
+    ``history`` holds the epochs completed before it; ``epoch`` and ``batch``
+    say where it happened.
+    """
+
+    def __init__(self, epoch: int, batch: int, value: float, lr: float | None,
+                 history: History) -> None:
+        hint = f" (lr={lr:g})" if lr is not None else ""
+        super().__init__(f"training diverged: the loss became {value} at epoch {epoch}, batch "
+                         f"{batch}; the update was not applied. Try a smaller learning rate{hint} "
+                         f"or standardize the inputs.")
+        self.epoch, self.batch, self.value, self.history = epoch, batch, value, history
+
+
+def fit(
+    model: LayerLike,
+    loss: Loss,
+    optimizer: Any,
+    loader: DataLoader,
+    epochs: int,
+    *,
+    progress: str = "auto",
+    callbacks: Iterable[Callback] = (),
+    metrics: Sequence[str | Metric] | str = "auto",
+    validation_data: tuple[Any, Any] | None = None,
+    on_interrupt: str = "stop",
+) -> History:
+    """Train ``model`` in place for ``epochs`` passes over ``loader``; return the `History`.
+
+    Each step: forward, ``loss``, backward (the data's own gradient is skipped),
+    ``optimizer.step()``. Calling ``fit`` again continues from the current weights.
+
+    ``metrics``: names from ``tinynet.training.metrics.METRICS`` or callables returning a
+    batch *sum*; ``"auto"`` is accuracy for classification losses.
+    ``validation_data=(x, y)`` is evaluated after each epoch (``val_loss``, ``val_*``).
+    ``progress``: ``"auto"``, ``"bar"``, ``"epoch"`` or ``"none"``.
+    ``on_interrupt``: on Ctrl-C, ``"stop"`` finishes the current batch, sets
+    ``history.interrupted`` and returns; ``"raise"`` re-raises ``KeyboardInterrupt``
+    after the same clean-up. An update is never half applied.
+    """
+    check_layer(model, "fit model")
+    if not callable(getattr(loss, "backward", None)) or not callable(getattr(loss, "forward", None)):
+        raise TypeError(f"fit loss must be a tinynet loss such as SoftmaxCrossEntropy(), "
+                        f"got {type(loss).__name__}")
+    if not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"fit optimizer must have a step() method, e.g. tinynet.SGD(model."
+                        f"parameters(), lr=0.01), got {type(optimizer).__name__}")
+    if not isinstance(loader, DataLoader):
+        raise TypeError(f"fit loader must be a tinynet.DataLoader, got {type(loader).__name__}")
+    epochs = check_int(epochs, "epochs", minimum=0)
+    check_choice(progress, "progress", PROGRESS_MODES)
+    check_choice(on_interrupt, "on_interrupt", ("stop", "raise"))
+    callbacks = list(callbacks)
+    for index, cb in enumerate(callbacks):
+        if not isinstance(cb, Callback):
+            raise TypeError(f"fit callbacks[{index}] must be a tinynet Callback, "
+                            f"got {type(cb).__name__}")
+
+    dtype = _model_dtype(model)
+    if dtype is not None and loader.x.dtype != dtype:  # cast once here, not every batch in forward
+        loader = loader.with_dtype(dtype)
+    n_outputs = _probe_outputs(model, loader.x)
+    if isinstance(loss, Loss):
+        loss.check_target(loader.y, n_outputs, "y")
+    metric_fns = _resolve_metrics(metrics, loss)
+    validation = _check_validation(validation_data, loader, loss, n_outputs)
+
+    history = History()
+    log_names = ["loss", *metric_fns]
+    if validation is not None:
+        log_names += [f"val_{name}" for name in log_names]
+    run = Run(model, loss, optimizer, epochs, len(loader), history, list(metric_fns), log_names)
+    listeners: list[Callback] = [history, *callbacks, *display_callbacks(progress)]
+    compute = loss.compute if isinstance(loss, Loss) else loss.forward
+    started = time.perf_counter()
+    begun: list[Callback] = []  # only these are ended, whatever happens
+    try:
+        for cb in listeners:
+            cb.on_train_begin(run)
+            begun.append(cb)
+        # Overflow shows up as a non-finite loss, which raises TrainingDiverged with advice;
+        # numpy's RuntimeWarnings on the way there would only bury that message.
+        with _deferred_interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
+            for epoch in range(1, epochs + 1):
+                for cb in listeners:
+                    cb.on_epoch_begin(epoch)
+                total, seen = 0.0, 0
+                sums = dict.fromkeys(metric_fns, 0.0)
+                for batch, (xb, yb) in enumerate(loader, 1):
+                    output = model.forward(xb, True)
+                    value = compute(output, yb)
+                    if not math.isfinite(value):
+                        raise TrainingDiverged(epoch, batch, value, getattr(optimizer, "lr", None),
+                                               history)
+                    grad = loss.backward()
+                    model.backward(grad, False)  # nobody needs the gradient of the data
+                    optimizer.step()
+                    size = len(xb)
+                    total += value * size
+                    seen += size
+                    for name, fn in metric_fns.items():
+                        sums[name] += fn(output, yb)
+                    for cb in listeners:
+                        cb.on_batch_end(batch, value, size)
+                    if interrupt.requested:
+                        break
+                if interrupt.requested:
+                    history.interrupted = True
+                    break
+                logs = {"loss": total / seen, **{k: v / seen for k, v in sums.items()}}
+                if validation is not None:
+                    val = _evaluate_arrays(model, compute, metric_fns, *validation)
+                    logs.update({f"val_{k}": v for k, v in val.items()})
+                for cb in listeners:
+                    cb.on_epoch_end(epoch, logs)
+                if run.stop_training:
+                    break
+    finally:
+        history.seconds = time.perf_counter() - started
+        final_logs = {"history": history, "seconds": history.seconds}
+        for cb in begun:
+            cb.on_train_end(final_logs)
+    if history.interrupted and on_interrupt == "raise":
+        raise KeyboardInterrupt
+    return history
+
+
+def evaluate(
+    model: LayerLike,
+    loss: Loss,
+    x: Any,
+    y: Any,
+    *,
+    metrics: Sequence[str | Metric] | str = "auto",
+    batch_size: int = 4096,
+) -> dict[str, float]:
+    """Mean loss and metrics (accuracy for classification losses) of ``model`` on ``(x, y)``.
+
+    Shape: ``x (N, in)``, ``y`` as the loss expects. Runs in inference mode
+    (``training=False``) in batches of ``batch_size`` rows; returns
+    ``{"loss": ..., "accuracy": ...}``.
+    """
+    check_layer(model, "evaluate model")
+    loader = DataLoader(x, y, batch_size=check_int(batch_size, "batch_size", minimum=1))
+    if isinstance(loss, Loss):
+        loss.check_target(loader.y, _probe_outputs(model, loader.x), "y")
+    compute = loss.compute if isinstance(loss, Loss) else loss.forward
+    return _evaluate_arrays(model, compute, _resolve_metrics(metrics, loss), loader.x, loader.y,
+                            loader.batch_size)
+
+
+def _evaluate_arrays(model: LayerLike, compute: Callable[[Array, Array], float],
+                     fns: dict[str, Metric], x: Array, y: Array,
+                     batch_size: int = 4096) -> dict[str, float]:
+    """Sample-weighted mean loss and metrics over ``x`` in inference mode (validated inputs)."""
+    total, sums = 0.0, dict.fromkeys(fns, 0.0)
+    for start in range(0, len(x), batch_size):
+        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+        output = model.forward(xb, False)
+        total += compute(output, yb) * len(xb)
+        for name, fn in fns.items():
+            sums[name] += fn(output, yb)
+    n = len(x)
+    return {"loss": total / n, **{k: v / n for k, v in sums.items()}}
+
+
+def _model_dtype(model: LayerLike) -> np.dtype[Any] | None:
+    params = model.parameters()
+    return params[0].data.dtype if params else None
+
+
+def _probe_outputs(model: LayerLike, x: Array) -> int:
+    """Run one row through the model (inference mode) to learn the output width;
+    a feature-count mismatch surfaces here, before any training."""
+    out = model.forward(x[:1], False)
+    return int(out.shape[1]) if out.ndim == 2 else 1
+
+
+def _resolve_metrics(metrics: Sequence[str | Metric] | str, loss: Any) -> dict[str, Metric]:
+    if isinstance(metrics, str):
+        if metrics != "auto":
+            metrics = [metrics]
+        else:
+            task = getattr(loss, "task", "regression")
+            metrics = ["accuracy"] if task in ("multiclass", "binary") else []
+    resolved: dict[str, Metric] = {}
+    for m in metrics:
+        if isinstance(m, str):
+            resolved[m] = METRICS[check_choice(m, "metrics", METRICS)]
+        elif callable(m):
+            resolved[getattr(m, "__name__", f"metric_{len(resolved)}")] = m
+        else:
+            raise TypeError(f"metrics entries must be names {sorted(METRICS)} or callables, got {m!r}")
+    return resolved
+
+
+def _check_validation(data: Any, loader: DataLoader, loss: Any,
+                      n_outputs: int) -> tuple[Array, Array] | None:
+    if data is None:
+        return None
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise TypeError("validation_data must be a pair (x_val, y_val)")
+    x = as_float_array(data[0], "validation_data x").astype(loader.x.dtype, copy=False)
+    y = as_target(data[1], "validation_data y")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"validation_data: x has {x.shape[0]} rows but y has {y.shape[0]} "
+                         f"(shapes {x.shape} and {y.shape})")
+    if x.shape[1:] != loader.x.shape[1:]:
+        raise ValueError(f"validation_data x must have rows shaped like the training data "
+                         f"{loader.x.shape[1:]}, got {x.shape[1:]}")
+    if isinstance(loss, Loss):
+        loss.check_target(y, n_outputs, "validation_data y")
+    return x, y
+
+
+class _Interrupt:
+    requested = False
+
+
+@contextmanager
+def _deferred_interrupt() -> Iterator[_Interrupt]:
+    """Turn Ctrl-C into a flag the loop checks between batches, so an optimizer
+    step is never cut in half. Outside the main thread, Ctrl-C is left alone."""
+    state = _Interrupt()
+    if threading.current_thread() is not threading.main_thread():
+        yield state
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if state.requested:  # a second Ctrl-C: stop waiting for the batch
+            raise KeyboardInterrupt
+        state.requested = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
