@@ -170,10 +170,10 @@ class Layer:
 
     def summary(self, input_features: int | tuple[int, ...]) -> None:
         """Print the layers, output shapes and parameter counts for inputs of
-        ``input_features`` features (see :func:`tinynet.display.layer_table`)."""
-        from tinynet.display.layer_table import summary  # lazy: layers do not depend on display code
-
-        summary(self, input_features)
+        ``input_features`` features (see :func:`tinynet.summary`)."""
+        if not SUMMARY_PRINTER:
+            raise RuntimeError("Layer.summary needs tinynet's display: import tinynet")
+        SUMMARY_PRINTER[0](self, input_features)
 
     def extra_repr(self) -> str:
         """The arguments shown inside ``repr``, e.g. ``in_features=4, out_features=10``."""
