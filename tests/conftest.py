@@ -3,7 +3,11 @@ import sys
 
 from threadpoolctl import threadpool_limits
 
-sys.path.insert(0, os.path.dirname(__file__))
+# Test files are imported with --import-mode=importlib (no __init__.py in the test folders, so
+# same-named files in two folders do not collide and no folder shadows a real package such as
+# sklearn). The shared helpers are imported as `helpers.<module>` from this folder, appended so
+# that an installed package always wins over a test folder of the same name.
+sys.path.append(os.path.dirname(__file__))
 os.environ.setdefault("COLUMNS", "120")
 # The tests multiply small matrices: one BLAS thread is fastest for them, and keeps the
 # suite's time steady when the machine is busy (two threads on two loaded cores crawl).

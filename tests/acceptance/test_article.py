@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from article_reference import train_article
+from helpers.article_reference import train_article
 
 import tinynet as tn
 from tinynet.data.datasets import article_iris

@@ -4,7 +4,7 @@ import inspect
 
 import numpy as np
 import pytest
-from layer_checks import check_layer
+from helpers.layer_checks import check_layer
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 

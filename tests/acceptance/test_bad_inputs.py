@@ -230,6 +230,6 @@ def test_reliability_page_is_up_to_date() -> None:
     import sys
     from pathlib import Path
 
-    script = Path(__file__).resolve().parent.parent / "docs" / "gen_reliability.py"
+    script = Path(__file__).resolve().parents[2] / "docs" / "gen_reliability.py"
     done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr

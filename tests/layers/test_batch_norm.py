@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from layer_checks import check_layer
+from helpers.layer_checks import check_layer
 from rich.console import Console
 
 import tinynet as tn

@@ -12,7 +12,7 @@ import pytest
 import tinynet as tn
 from tinynet.layers.state import state_arrays
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def small_problem(seed=0, n=120):

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "benchmarks" / "run.py"
 CONTENDERS = ("tinynet", "GEMM floor", "numpy einsum loop", "numpy matmul loop", "scikit-learn")
 WORKLOADS = ("iris", "mlp-f32", "mlp-f64", "mlp-b1", "mlp-b32", "mlp-b1024")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from layer_checks import check_layer
+from helpers.layer_checks import check_layer
 
 import tinynet as tn
 
