@@ -47,7 +47,7 @@ METHOD = """\
   GEMM's threads must fetch them again. numpy's update is two passes on one core over a gradient
   that BLAS threads on both cores just wrote; tinynet's optimizers make the same update one
   `axpy` pass through numpy's own OpenBLAS, split over its threads when that pays
-  (`tinynet/blas.py`).
+  (`tinynet/engine/blas.py`).
 - **scikit-learn**: `MLPClassifier(solver="sgd", momentum=0, nesterovs_momentum=False, alpha=0,
   learning_rate_init=lr, batch_size, max_iter=epochs, tol=0, n_iter_no_change=epochs+1,
   shuffle=False, early_stopping=False)`. It has no leaky ReLU, so it runs **`activation="relu"`**.

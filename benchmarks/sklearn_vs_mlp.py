@@ -1,6 +1,6 @@
 """TinyNetClassifier against scikit-learn's MLPClassifier, both with their defaults and one
 32-unit hidden layer, after StandardScaler: 5-fold cross-validated accuracy on wine,
-breast cancer and digits, for several seeds (tests/test_sklearn.py runs seed 0).
+breast cancer and digits, for several seeds (tests/sklearn/test_estimators.py runs seed 0).
 
     .venv/bin/python benchmarks/sklearn_vs_mlp.py [--seeds 5]
 """

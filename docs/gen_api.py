@@ -1,9 +1,11 @@
-"""Write docs/api.md, the API reference, from the docstrings of ``tinynet.__all__``.
+"""Write docs/api.md, the API reference, from the docstrings of ``tinynet.__all__`` and of
+the public names (``__all__``) of every other public module, where ``tn`` does not re-export them.
 
     python docs/gen_api.py           # rewrite docs/api.md
     python docs/gen_api.py --check   # exit 1 if docs/api.md is out of date
 
-Names are grouped by the module that defines them. Each entry shows the call
+Names are grouped by the module that defines them; a name ``tn`` re-exports is
+written ``tn.Name``, any other ``tinynet.module.Name``. Each entry shows the call
 signature (parameter names and defaults), the docstring (with its ``Shape:``
 line and einsum specs) and, for classes, the public methods the class defines.
 """
@@ -19,10 +21,19 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+import importlib  # noqa: E402
+import pkgutil  # noqa: E402
+
 import tinynet  # noqa: E402
 
 OUTPUT = HERE / "api.md"
 PROTOCOL = {"forward", "backward", "output_shape", "get_config", "extra_repr"}
+
+
+def public_modules() -> list[str]:
+    """Every module of the package whose dotted name has no ``_``-prefixed part, in order."""
+    names = [info.name for info in pkgutil.walk_packages(tinynet.__path__, "tinynet.")]
+    return sorted(n for n in names if not any(part.startswith("_") for part in n.split(".")))
 
 
 def format_default(value: Any) -> str:
@@ -79,11 +90,12 @@ def methods(cls: type) -> list[str]:
 
 
 def entry(name: str, obj: Any) -> list[str]:
-    lines = [f"### `tn.{name}`", ""]
+    """The section of one name; ``name`` is ``tn.Name`` or a full ``tinynet.module.Name``."""
+    lines = [f"### `{name}`", ""]
     if isinstance(obj, str):
-        return [*lines, f"`tn.{name} = {obj!r}`", ""]
+        return [*lines, f"`{name} = {obj!r}`", ""]
     kind = "class" if isinstance(obj, type) else "function"
-    lines += ["```text", f"{kind} tn.{name}{signature(obj)}", "```", ""]
+    lines += ["```text", f"{kind} {name}{signature(obj)}", "```", ""]
     doc = inspect.getdoc(obj)
     if doc and isinstance(obj, type) and doc == inspect.getdoc(object):
         doc = None
@@ -105,15 +117,40 @@ def module_of(obj: Any) -> str:
     return module
 
 
+def beyond_tn() -> dict[str, list[tuple[str, Any]]]:
+    """``module -> [(full name, object)]`` for the classes and functions in the ``__all__`` of
+    every public module that the module defines itself and ``tn`` does not re-export."""
+    exported = {id(getattr(tinynet, name)) for name in tinynet.__all__}
+    found: dict[str, list[tuple[str, Any]]] = {}
+    for module_name in public_modules():
+        module = importlib.import_module(module_name)
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if (isinstance(obj, type) or inspect.isfunction(obj)) and id(obj) not in exported \
+                    and getattr(obj, "__module__", None) == module_name:
+                found.setdefault(module_name, []).append((f"{module_name}.{name}", obj))
+    return found
+
+
+def anchor_of(title: str) -> str:
+    """GitHub's anchor of the heading ``### `title```: lower case, dots dropped."""
+    return "".join(c for c in title.lower() if c.isalnum() or c in "_-")
+
+
 def render() -> str:
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, list[tuple[str, Any]]] = {}
     for name in tinynet.__all__:
-        groups.setdefault(module_of(getattr(tinynet, name)), []).append(name)
+        obj = getattr(tinynet, name)
+        groups.setdefault(module_of(obj), []).append((f"tn.{name}", obj))
+    for module, entries in beyond_tn().items():
+        groups.setdefault(module, []).extend(entries)
     lines = [
         "# API reference",
         "",
         "Every public name of `tinynet` (`import tinynet as tn`), grouped by the module that "
-        "defines it. Generated from the docstrings by `python docs/gen_api.py`; edit the "
+        "defines it, and the public names of sub-package modules that `tn` does not re-export "
+        "(written in full, such as `tinynet.layers.state.Snapshot`). "
+        "Generated from the docstrings by `python docs/gen_api.py`; edit the "
         "docstrings, not this file. Shapes use `B` for the batch axis; see "
         "[einsum.md](einsum.md) for the index notation of the specs.",
         "",
@@ -121,11 +158,12 @@ def render() -> str:
     seen: dict[str, int] = {}
     for module in sorted(groups):
         links = []
-        for n in groups[module]:
-            anchor = f"tn{n.lower()}"  # GitHub's anchor of "### `tn.Name`"; repeats get -1, -2
+        for title, _ in groups[module]:
+            anchor = anchor_of(title)  # repeats (tn.Einsum, tn.einsum) get -1, -2
             count = seen.get(anchor, 0)
             seen[anchor] = count + 1
-            links.append(f"[`{n}`](#{anchor}{f'-{count}' if count else ''})")
+            short = title.removeprefix("tn.") if title.startswith("tn.") else title.rsplit(".", 1)[1]
+            links.append(f"[`{short}`](#{anchor}{f'-{count}' if count else ''})")
         lines.append(f"- `{module}`: {', '.join(links)}")
     lines.append("")
     for module in sorted(groups):
@@ -133,8 +171,8 @@ def render() -> str:
         first = (inspect.getdoc(sys.modules[module]) or "").split("\n\n")[0] if module in sys.modules else ""
         if first:
             lines += [" ".join(first.split()), ""]
-        for name in groups[module]:
-            lines += entry(name, getattr(tinynet, name))
+        for title, obj in groups[module]:
+            lines += entry(title, obj)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -151,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         print("docs/api.md is up to date")
         return 0
     OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT} ({len(tinynet.__all__)} names)")
+    extra = sum(len(entries) for entries in beyond_tn().values())
+    print(f"wrote {OUTPUT} ({len(tinynet.__all__)} names of tn, {extra} beyond it)")
     return 0
 
 
