@@ -1,11 +1,15 @@
-"""SigmoidBinaryCrossEntropy and MeanSquaredError (issue 4)."""
+"""The losses: SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy and MeanSquaredError: values,
+gradients, shapes, stability, errors, and training with fit."""
 
 import numpy as np
 import pytest
+from helpers.errors import error_text
+from helpers.layer_checks import away_from_zero
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinynet as tn
+from tinynet.engine.stable_functions import sigmoid, softmax
 
 SHAPES = [("(B,)", "(B,)"), ("(B,)", "(B,1)"), ("(B,1)", "(B,)"), ("(B,1)", "(B,1)")]
 
@@ -136,3 +140,47 @@ def test_losses_train_with_fit_and_their_default_metrics():
     assert "accuracy" not in history and history["mse"][-1] == pytest.approx(history.loss[-1], rel=0.2)
     np.testing.assert_allclose(model[0].weight.data, [[2.0, -1.0]], atol=0.05)
     assert tn.evaluate(model, tn.MeanSquaredError(), x, target)["loss"] < 1e-3
+
+
+@pytest.mark.parametrize("labels", ["integer", "one-hot"])
+def test_softmax_cross_entropy_gradcheck(labels):
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((7, 4)) * 3
+    y = rng.integers(0, 4, 7)
+    target = y if labels == "integer" else tn.one_hot(y, 4)
+    assert tn.gradcheck(tn.SoftmaxCrossEntropy(), logits, target) < 1e-7
+    model = tn.Sequential(tn.Dense(4, 6, rng=1), tn.LeakyReLU(0.05), tn.Dense(6, 4, rng=2))
+    assert tn.gradcheck(model, away_from_zero(rng, (7, 4)), target, loss=tn.SoftmaxCrossEntropy()) < 1e-7
+
+
+def test_softmax_cross_entropy_value_matches_definition():
+    rng = np.random.default_rng(3)
+    logits, y = rng.standard_normal((5, 3)), rng.integers(0, 3, 5)
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    expected = -np.mean(np.log(p[np.arange(5), y]))
+    loss = tn.SoftmaxCrossEntropy()
+    assert loss.forward(logits, y) == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_allclose(loss.backward(), (p - tn.one_hot(y, 3)) / 5, rtol=1e-12)
+
+
+@pytest.mark.parametrize("labels,bad", [([0, 1, 3], "3"), ([0, -1, 2], "-1")])
+def test_labels_outside_the_class_range(labels, bad):
+    with pytest.raises(ValueError) as err:
+        tn.SoftmaxCrossEntropy().forward(np.zeros((3, 3)), np.array(labels))
+    text = error_text(err)
+    assert "SoftmaxCrossEntropy" in text and "[0, 3)" in text and bad in text
+
+
+def test_losses_use_the_shared_functions():
+    logits = np.array([[800.0, 0.0, -5.0], [1.0, 2.0, 3.0]])
+    loss = tn.SoftmaxCrossEntropy()
+    loss.forward(logits, np.array([0, 2]))
+    np.testing.assert_allclose(loss.backward(), (softmax(logits) - np.eye(3)[[0, 2]]) / 2, rtol=1e-15)
+    bce = tn.SigmoidBinaryCrossEntropy()
+    z = np.array([-800.0, 0.5, 40.0])
+    bce.forward(z, np.array([0, 1, 1]))
+    np.testing.assert_allclose(bce.backward(), (sigmoid(z) - [0, 1, 1]) / 3, rtol=1e-15)
+
+
+def test_loss_docstring_has_a_shape_line():
+    assert "Shape:" in (tn.Loss.__doc__ or "")

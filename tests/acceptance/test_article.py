@@ -1,19 +1,15 @@
-"""Must show: the article's three runs, reproduced by a tinynet configuration."""
+"""The article's three runs (full batch, mini-batch, stochastic), reproduced by a tinynet
+configuration number for number, against an independent numpy transcription."""
 
 import numpy as np
 import pytest
 from helpers.article_reference import train_article
+from helpers.models import article_model
 
 import tinynet as tn
 from tinynet.data.datasets import article_iris
 
 RUNS = {"full batch": (None, 100), "mini-batch": (32, 1500), "stochastic": (1, 30)}
-
-
-def article_model() -> tn.Sequential:
-    rng = np.random.default_rng(42)
-    return tn.Sequential(tn.Dense(4, 10, init="uniform", rng=rng), tn.LeakyReLU(0.01),
-                         tn.Dense(10, 3, init="uniform", rng=rng))
 
 
 @pytest.fixture(scope="module")

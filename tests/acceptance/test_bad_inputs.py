@@ -7,12 +7,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from helpers.errors import NUMPY_INTERNALS
 
 import tinynet as tn
-
-NUMPY_INTERNALS = ("operands could not be broadcast", "einstein sum subscripts",
-                   "index out of bounds", "is out of bounds for axis", "setting an array element",
-                   "unsupported operand", "object has no attribute")
 
 X = np.random.default_rng(0).standard_normal((12, 4))
 Y = np.arange(12) % 3

@@ -61,7 +61,7 @@ def test_unknown_workload_is_rejected() -> None:
     assert "--only 'mnist'" in done.stderr and "mlp-f32" in done.stderr
 
 
-def test_full_suite_has_the_issues_step_counts() -> None:
+def test_full_suite_has_the_planned_step_counts() -> None:
     wl = _load_workloads()
     steps = {w.name: w.steps for w in wl.workloads("full")}
     assert steps == {"iris": 4500, "mlp-f32": 469, "mlp-f64": 469, "mlp-b1": 2000,

@@ -40,26 +40,3 @@ def test_sigint_saves_the_last_completed_epoch(tmp_path):
     model = tn.load(path)
     assert all(np.isfinite(p.data).all() for p in model.parameters())
     assert model.forward(np.ones((2, 4)), training=False).shape == (2, 3)
-
-
-def test_restore_on_interrupt_rolls_back_a_partial_epoch():
-    rng = np.random.default_rng(0)
-    x, y = rng.standard_normal((40, 3)), rng.integers(0, 2, 40)
-    model = tn.Sequential(tn.Dense(3, 4, rng=1), tn.Tanh(), tn.Dense(4, 2, rng=2))
-    snapshots = {}
-
-    class Interrupt(tn.Callback):
-        def on_epoch_end(self, epoch, logs):
-            snapshots[epoch] = [p.data.copy() for p in model.parameters()]
-
-        def on_batch_end(self, batch, loss, size):
-            if len(snapshots) == 2 and batch == 3:
-                os.kill(os.getpid(), signal.SIGINT)
-
-    restore = tn.RestoreOnInterrupt()
-    history = tn.fit(model, tn.SoftmaxCrossEntropy(), tn.SGD(model.parameters(), lr=0.5),
-                     tn.DataLoader(x, y, batch_size=5), epochs=10, progress="none",
-                     callbacks=[Interrupt(), restore])
-    assert history.interrupted and len(history) == 2 and restore.restored_epoch == 2
-    for now, kept in zip(model.parameters(), snapshots[2]):
-        np.testing.assert_array_equal(now.data, kept)

@@ -1,4 +1,4 @@
-"""Must show 4 of issue 4: a deep net (64-128-128-128-10) with Adam, Dropout and BatchNorm
+"""A deep net (64-128-128-128-10) with Adam, Dropout and BatchNorm
 reaches >= 95% test accuracy on scikit-learn's digits from a fixed seed. (How fast is measured
 in benchmarks/, not asserted here: a shared machine's timings are not a test.)"""
 

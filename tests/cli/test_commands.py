@@ -1,52 +1,27 @@
 """The `tinynet` command: the article's run by default, CSV train -> save -> predict end to end,
-evaluate/summary, one-line errors with exit status 2, rich help on every subcommand."""
+evaluate/summary, one-line errors with exit status 2, evaluate's checks on a built-in set."""
 
 import csv
-import io
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from rich.console import Console
+from helpers.cli_runs import run_cli, write_labelled_csv
+from helpers.models import article_model
 
 import tinynet as tn
 from tinynet import cli
-from tinynet.cli import arguments as cli_args
 from tinynet.data.datasets import article_iris
-
-NAMES = np.array(["cat", "dog", "bird"])
-
-
-def write_csv(path, n=240, seed=0, with_labels=True, order=(0, 1, 2)):
-    """Three well separated classes with string labels, feature columns a, b, c written in
-    ``order``; returns the labels."""
-    rng = np.random.default_rng(seed)
-    codes = rng.integers(0, 3, n)
-    x = rng.normal(size=(n, 3)) + 4 * np.eye(3)[codes]
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["abc"[j] for j in order] + (["label"] if with_labels else []))
-        for row, code in zip(x, codes):
-            writer.writerow([f"{row[j]:.6f}" for j in order] + ([NAMES[code]] if with_labels else []))
-    return NAMES[codes]
-
-
-def run(argv, capsys):
-    status = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def test_defaults_reproduce_the_article_mini_batch_run(tmp_path, capsys):
-    status, out, _ = run(["train", "--progress", "none", "--save", tmp_path / "m.npz"], capsys)
+    status, out, _ = run_cli(["train", "--progress", "none", "--save", tmp_path / "m.npz"], capsys)
     assert status == 0
     assert "summed over its 3 batches as in the article: 1.1172" in out
     assert "test  │   50 │" in out and "1.0000" in out
     data = article_iris()
-    rng = np.random.default_rng(42)
-    model = tn.Sequential(tn.Dense(4, 10, init="uniform", rng=rng), tn.LeakyReLU(0.01),
-                          tn.Dense(10, 3, init="uniform", rng=rng))
+    model = article_model()
     loader = tn.DataLoader(data.x_train, data.y_train, batch_size=32, last_batch="drop")
     tn.fit(model, tn.SoftmaxCrossEntropy(), tn.SGD(model.parameters(), lr=0.01), loader, 1500,
            progress="none")
@@ -65,14 +40,14 @@ def test_csv_train_save_plot_then_predict_end_to_end(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     from matplotlib.image import imread
 
-    write_csv(tmp_path / "train.csv")
-    status, out, err = run(train_args(tmp_path, "--plot", tmp_path / "loss.png"), capsys)
+    write_labelled_csv(tmp_path / "train.csv")
+    status, out, err = run_cli(train_args(tmp_path, "--plot", tmp_path / "loss.png"), capsys)
     assert (status, err) == (0, "")
     assert "validation" in out and "saved the model" in out
     png = (tmp_path / "loss.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
     assert imread(tmp_path / "loss.png")[..., :3].std() > 0.05  # a drawn curve, not a blank canvas
-    truth = write_csv(tmp_path / "new.csv", n=50, seed=1, with_labels=False, order=(2, 0, 1))
+    truth = write_labelled_csv(tmp_path / "new.csv", n=50, seed=1, with_labels=False, order=(2, 0, 1))
     # the real command, in its own process: exit status, CSV on stdout, no traceback
     done = subprocess.run([sys.executable, "-m", "tinynet.cli", "predict", str(tmp_path / "m.npz"),
                            str(tmp_path / "new.csv")], capture_output=True, text=True, timeout=60)
@@ -84,41 +59,20 @@ def test_csv_train_save_plot_then_predict_end_to_end(tmp_path, capsys):
 
 
 def test_train_predict_evaluate_summary_without_plot(tmp_path, capsys):
-    write_csv(tmp_path / "train.csv")
-    assert run(train_args(tmp_path), capsys)[0] == 0
-    labels = write_csv(tmp_path / "new.csv", n=60, seed=3)  # has the label column too: ignored
-    status, out, _ = run(["predict", tmp_path / "m.npz", tmp_path / "new.csv", "-o", tmp_path / "p.csv"],
+    write_labelled_csv(tmp_path / "train.csv")
+    assert run_cli(train_args(tmp_path), capsys)[0] == 0
+    labels = write_labelled_csv(tmp_path / "new.csv", n=60, seed=3)  # has the label column too: ignored
+    status, out, _ = run_cli(["predict", tmp_path / "m.npz", tmp_path / "new.csv", "-o", tmp_path / "p.csv"],
                          capsys)
     assert status == 0 and "wrote 60 predictions" in out
     with open(tmp_path / "p.csv", newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["label"] and len(rows) == 61
     assert np.mean(np.array([r[0] for r in rows[1:]]) == labels) > 0.9
-    status, out, _ = run(["evaluate", tmp_path / "m.npz", "--data", tmp_path / "new.csv"], capsys)
+    status, out, _ = run_cli(["evaluate", tmp_path / "m.npz", "--data", tmp_path / "new.csv"], capsys)
     assert status == 0 and "data" in out and "accuracy" in out
-    status, out, _ = run(["summary", tmp_path / "m.npz"], capsys)
+    status, out, _ = run_cli(["summary", tmp_path / "m.npz"], capsys)
     assert status == 0 and "bird, cat, dog" in out and "standardized" in out and "Dense" in out
-
-
-@pytest.mark.parametrize("edit, message", [
-    (lambda rows: None, "no target column 'species'; the columns are"),
-    (lambda rows: rows[3].__setitem__(1, "abc"), "column 'b' row 3 (line 4): 'abc' is not a number"),
-    (lambda rows: rows[5].__setitem__(0, ""), "missing value in column 'a' at row 5 (line 6)"),
-    (lambda rows: rows[2].__setitem__(3, "NA"), "missing value in target column 'label' at row 2"),
-])
-def test_bad_csv_gives_one_error_line_and_status_2(tmp_path, capsys, edit, message):
-    write_csv(tmp_path / "train.csv", n=40)
-    with open(tmp_path / "train.csv", newline="") as f:
-        rows = list(csv.reader(f))
-    edit(rows)
-    with open(tmp_path / "train.csv", "w", newline="") as f:
-        csv.writer(f).writerows(rows)
-    target = "species" if "species" in message else "label"
-    status, _, err = run(["train", "--data", tmp_path / "train.csv", "--target", target, "--epochs", "1",
-                          "--progress", "none"], capsys)
-    assert status == 2
-    assert err.count("\n") == 1 and "Traceback" not in err
-    assert err.startswith("tinynet: error: ") and message in err
 
 
 def test_other_errors_are_one_line_too(tmp_path, capsys):
@@ -129,28 +83,11 @@ def test_other_errors_are_one_line_too(tmp_path, capsys):
              (["train", "--test-size", "1.5"], "--test-size must be a fraction"),
              (["train", "--data", "iris", "--target", "X"], "the built-in data set 'iris' has its own")]
     for argv, message in cases:
-        status, _, err = run(argv, capsys)
+        status, _, err = run_cli(argv, capsys)
         assert status == 2 and err.count("\n") == 1 and message in err, (argv, err)
     tn.save(tn.Sequential(tn.Dense(2, 2)), tmp_path / "plain.npz")
-    status, _, err = run(["summary", tmp_path / "plain.npz"], capsys)
+    status, _, err = run_cli(["summary", tmp_path / "plain.npz"], capsys)
     assert status == 2 and "was not saved by `tinynet train --save`" in err
-
-
-@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"], ["summary"]])
-def test_help_on_every_subcommand_is_rich(command, monkeypatch):
-    buffer = io.StringIO()
-    monkeypatch.setattr(cli_args, "get_console",
-                        lambda: Console(file=buffer, force_terminal=True, width=100))
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main([*command, "--help"])
-    assert exit_info.value.code == 0
-    text = buffer.getvalue()
-    assert "usage:" in text and "\x1b[" in text  # coloured by rich
-    if command == ["train"]:
-        for option in ("--hidden", "--activation", "--loss", "--optimizer", "--lr", "--batch-size",
-                       "--epochs", "--seed", "--test-size", "--val-split", "--standardize", "--plot",
-                       "--save", "--progress"):
-            assert option in text
 
 
 def test_regression_csv_and_builtin_binary_and_evaluate(tmp_path, capsys):
@@ -160,19 +97,43 @@ def test_regression_csv_and_builtin_binary_and_evaluate(tmp_path, capsys):
         writer = csv.writer(f)
         writer.writerow(["rooms", "age", "price"])
         writer.writerows([f"{a:.5f}", f"{b:.5f}", f"{3 * a - b + 0.5:.5f}"] for a, b in x)
-    status, out, _ = run(["train", "--data", tmp_path / "house.csv", "--target", "price", "--init",
+    status, out, _ = run_cli(["train", "--data", tmp_path / "house.csv", "--target", "price", "--init",
                           "he_normal", "--optimizer", "adam", "--epochs", "150", "--progress", "none",
                           "--save", tmp_path / "r.npz"], capsys)
     assert status == 0 and "r2" in out
-    status, out, _ = run(["predict", tmp_path / "r.npz", tmp_path / "house.csv"], capsys)
+    status, out, _ = run_cli(["predict", tmp_path / "r.npz", tmp_path / "house.csv"], capsys)
     predicted = np.array([float(v) for v in out.splitlines()[1:]])
     assert status == 0 and out.startswith("price")
     assert np.corrcoef(predicted, 3 * x[:, 0] - x[:, 1])[0, 1] > 0.95
-    status, out, _ = run(["train", "--data", "breast_cancer", "--standardize", "--init", "he_normal",
+    status, out, _ = run_cli(["train", "--data", "breast_cancer", "--standardize", "--init", "he_normal",
                           "--loss", "sigmoid_binary_cross_entropy", "--optimizer", "adam", "--lr", "0.001",
                           "--epochs", "5", "--progress", "none", "--save", tmp_path / "b.npz"], capsys)
     assert status == 0
     assert tn.load(tmp_path / "b.npz")[-1].out_features == 1  # one logit: the sigmoid is in the loss
-    status, out, _ = run(["evaluate", tmp_path / "b.npz", "--data", "breast_cancer"], capsys)
+    status, out, _ = run_cli(["evaluate", tmp_path / "b.npz", "--data", "breast_cancer"], capsys)
     accuracy = float(out.split("│")[-2])
     assert status == 0 and accuracy > 0.85
+
+
+def test_evaluate_on_a_builtin_set_checks_features_classes_and_task(tmp_path, capsys):
+    from sklearn.datasets import load_iris
+
+
+    iris = load_iris()
+    for name, header, labels in [("other", ["w", "x", "y", "z"], iris.target_names),
+                                 ("codes", iris.feature_names, np.array(["0", "1", "2"]))]:
+        rows = [",".join([*header, "kind"])]
+        rows += [",".join([*(f"{v:.2f}" for v in x), labels[t]]) for x, t in zip(iris.data, iris.target)]
+        (tmp_path / f"{name}.csv").write_text("\n".join(rows) + "\n")
+        assert cli.main(["train", "--data", str(tmp_path / f"{name}.csv"), "--target", "kind",
+                         "--epochs", "2", "--progress", "none", "--save", str(tmp_path / f"{name}.npz")]) == 0
+    capsys.readouterr()
+    cases = [("other", "iris", "trained on the features ['w', 'x', 'y', 'z'], but iris has"),
+             ("codes", "iris", "the model knows the classes ['0', '1', '2'], but iris has"),
+             ("codes", "diabetes", "diabetes is a regression data set, not classification")]
+    for model, data, message in cases:
+        status = cli.main(["evaluate", str(tmp_path / f"{model}.npz"), "--data", data])
+        err = capsys.readouterr().err
+        assert status == 2 and err.count("\n") == 1 and message in err, (model, data, err)
+    status = cli.main(["train", "--data", "iris", "--task", "regression", "--epochs", "1"])
+    assert status == 2 and "iris is a classification data set" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers.errors import error_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -83,3 +84,17 @@ def test_one_hot():
     assert tn.one_hot(np.array([1]), 2, np.float32).dtype == np.float32
     with pytest.raises(ValueError, match=r"\[0, 2\)"):
         tn.one_hot(np.array([0, 2]), 2)
+
+
+def test_dataloader_length_mismatch():
+    with pytest.raises(ValueError) as err:
+        tn.DataLoader(np.ones((10, 4)), np.zeros(9))
+    text = error_text(err)
+    assert "DataLoader" in text and "(10, 4)" in text and "(9,)" in text
+
+
+def test_batch_size_and_last_batch_are_validated():
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1, got 0"):
+        tn.DataLoader(np.ones((3, 2)), np.zeros(3), batch_size=0)
+    with pytest.raises(ValueError, match="did you mean 'drop'"):
+        tn.DataLoader(np.ones((3, 2)), np.zeros(3), last_batch="dorp")

@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+from helpers.models import article_model
 
 import tinynet as tn
 from tinynet.data.datasets import article_iris
@@ -15,9 +16,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def history():
     data = article_iris()
-    rng = np.random.default_rng(42)
-    model = tn.Sequential(tn.Dense(4, 10, init="uniform", rng=rng), tn.LeakyReLU(0.01),
-                          tn.Dense(10, 3, init="uniform", rng=rng))
+    model = article_model()
     loader = tn.DataLoader(data.x_train, data.y_train, batch_size=32, last_batch="drop")
     return tn.fit(model, tn.SoftmaxCrossEntropy(), tn.SGD(model.parameters(), lr=0.5), loader, 40,
                   progress="none", validation_data=(data.x_test, data.y_test))

@@ -1,7 +1,9 @@
-"""Shared test helper: every layer keeps the Layer protocol and its gradients are right."""
+"""Shared layer checks: the Layer protocol, gradients, skipping the input gradient, save/load
+and config round trips."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -69,3 +71,38 @@ def check_float32_grads(layer: tn.Layer, x: np.ndarray, grad_y: np.ndarray,
         assert p.grad.dtype == np.float32, f"{twin!r}: {p.name}.grad became {p.grad.dtype}"
         scale = max(float(np.abs(want).max()), 1.0)
         np.testing.assert_allclose(p.grad, want, rtol=0, atol=1e-4 * scale, err_msg=p.name)
+
+
+def away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Inputs whose entries are at least 0.1 from the ReLU kink."""
+    x = rng.standard_normal(shape)
+    return np.where(np.abs(x) < 0.1, 0.1 + np.abs(x), x) * np.sign(x + 1e-12)
+
+
+def check_skipping_the_input_grad(layer: Any, x: np.ndarray) -> None:
+    """``backward(..., need_input_grad=False)`` returns None and leaves the same parameter
+    gradients as a full backward."""
+    y = layer.forward(x)
+    grad_y = np.random.default_rng(1).standard_normal(y.shape)
+    assert layer.backward(grad_y) is not None
+    full = [p.grad.copy() for p in layer.parameters()]
+    assert layer.backward(grad_y, need_input_grad=False) is None
+    for p, want in zip(layer.parameters(), full):
+        np.testing.assert_array_equal(p.grad, want)
+
+
+def check_save_load_round_trip(model: Any, x: np.ndarray, directory: Any) -> None:
+    """``tn.save`` then ``tn.load`` rebuilds the same class, repr, parameter names and outputs."""
+    tn.save(model, directory / "model.npz")
+    loaded = tn.load(directory / "model.npz")
+    assert type(loaded) is type(model) and repr(loaded) == repr(model)
+    np.testing.assert_array_equal(loaded(x), model(x))
+    assert [n for n, _ in loaded.named_parameters()] == [n for n, _ in model.named_parameters()]
+
+
+def rebuild_from_config(layer: Any) -> Any:
+    """``cls(**get_config())``, a ``*args`` entry passed positionally (as tinynet.saving does)."""
+    config = dict(layer.get_config())
+    params = inspect.signature(type(layer)).parameters
+    args = [config.pop(name) for name, p in params.items() if p.kind is p.VAR_POSITIONAL and name in config]
+    return type(layer)(*(args[0] if args else ()), **config)

@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+from helpers.layer_checks import check_layer
+from helpers.memory import peak_allocation
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from helpers.layer_checks import check_layer
 
 import tinynet as tn
 from tinynet.data.datasets import article_iris
@@ -211,3 +212,30 @@ def test_trains_with_fit():
                      tn.DataLoader(x, labels, batch_size=20), 40, progress="none")
     assert history.loss[-1] < 0.3 * history.loss[0]
     assert history.accuracy[-1] > 0.9
+
+
+def test_spec_errors_come_from_the_engines_parser():
+    with pytest.raises(ValueError, match=r"^Einsum: einsum spec 'B1,oi->Bo': '1' is not an index letter"):
+        tn.Einsum("B1,oi->Bo", (3, 4))
+    assert tn.Einsum(" Bi , oi -> Bo ", (3, 4)).spec == "Bi,oi->Bo"
+
+
+def test_specs_are_lower_case_instance_attributes_and_repr_shows_what_runs():
+    layer = tn.Einsum("Bij,oi->Bo", (3, 4), (3,))
+    assert not [name for name in vars(layer) if name.isupper()]  # no per-instance "constants"
+    assert (layer.spec, layer.grad_input_spec, layer.grad_weight_spec, layer.grad_bias_spec) == \
+        ("Bij,oi->Bo", "Bo,oi->Bi", "Bo,Bij->oi", "Bo->o")
+    assert repr(layer).endswith("grad_input='Bo,oi->Bi' broadcast along 'j', grad_weight='Bo,Bij->oi', "
+                                "grad_bias='Bo->o')")
+
+
+def test_weight_gradient_is_written_in_place_without_a_full_size_temporary():
+    layer = tn.Einsum("Bi,oij->Bo", (50, 40, 100), rng=0)  # j summed away: dW broadcast along j
+    x = np.random.default_rng(0).standard_normal((8, 40))
+    g = np.ones((8, 50))
+    layer.forward(x)
+    buffer = layer.weight.grad
+    peak = peak_allocation(lambda: layer.backward(g, need_input_grad=False))
+    assert layer.weight.grad is buffer
+    assert peak < 0.1 * buffer.nbytes, peak / buffer.nbytes  # only the (o, i) contraction
+    np.testing.assert_allclose(buffer, np.broadcast_to((g.T @ x)[:, :, None], buffer.shape), rtol=1e-12)

@@ -6,7 +6,8 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris, load_wine
+from helpers.runs import scaled_iris
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.neural_network import MLPClassifier
@@ -22,10 +23,14 @@ ENVIRONMENT_SKIPS = ("pandas is not installed", "SCIPY_ARRAY_API is not set")
 
 
 @pytest.fixture(scope="module")
-def iris_strings():
-    x, y = load_iris(return_X_y=True)
-    names = np.array(["setosa", "versicolor", "virginica"])[y]
-    return StandardScaler().fit_transform(x), names
+def iris():
+    return scaled_iris()
+
+
+@pytest.fixture(scope="module")
+def iris_strings(iris):
+    x, y = iris
+    return x, np.array(["setosa", "versicolor", "virginica"])[y]
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
@@ -146,3 +151,53 @@ def test_bad_parameters_are_reported_at_fit(iris_strings, params, message):
     clf = TinyNetClassifier(**params)  # scikit-learn: __init__ stores, fit validates
     with pytest.raises(ValueError, match=message):
         clf.fit(x, y)
+
+
+def test_warm_start_fit_builds_a_new_optimizer_partial_fit_keeps_it(iris):
+    from tinynet.sklearn import TinyNetClassifier
+
+    x, y = iris
+    clf = TinyNetClassifier((8,), epochs=3, tol=0, warm_start=True, random_state=0).fit(x, y)
+    first, weights = clf.optimizer_, clf.model_[0].weight.data.copy()
+    clf.set_params(optimizer="sgd", learning_rate=0.5).fit(x, y)
+    assert isinstance(clf.optimizer_, tn.SGD) and clf.optimizer_.lr == 0.5
+    assert clf.optimizer_ is not first and clf.n_iter_ == 6  # new optimizer, same (warm) network
+    assert not np.array_equal(clf.model_[0].weight.data, weights)
+    kept = clf.optimizer_
+    clf.partial_fit(x, y)
+    assert clf.optimizer_ is kept and clf.n_iter_ == 7
+
+
+def test_regressor_save_load_keeps_its_own_attributes_plainly(tmp_path, iris):
+    from tinynet.sklearn import TinyNetRegressor
+
+    x, _ = iris
+    reg = TinyNetRegressor((4,), epochs=2, random_state=0).fit(x, x[:, :1])  # y of shape (n, 1)
+    exported = reg._tinynet_export()
+    assert exported["attributes"]["n_outputs_"] == 1 and exported["attributes"]["y_ndim"] == 2
+    assert "y_ndim" not in vars(reg) and "n_outputs_" not in reg._export_own()[1]
+    tn.save(reg, tmp_path / "reg.npz")
+    loaded = tn.load(tmp_path / "reg.npz")
+    assert loaded.predict(x).shape == (150, 1) and loaded.n_outputs_ == 1
+    assert "y_ndim" not in vars(loaded)
+    np.testing.assert_array_equal(loaded.predict(x), reg.predict(x))
+
+
+def test_estimators_say_numpy_conversion_errors_in_their_own_words(iris):
+    from tinynet.sklearn import TinyNetClassifier, TinyNetRegressor
+
+    x, y = iris
+    clf = TinyNetClassifier((4,), epochs=1, random_state=0).fit(x, y)
+    ragged = "must be a table of numbers whose rows all have the same length"
+    cases = [(lambda: clf.predict([["a", 1, 2, 3]]),
+              "TinyNetClassifier: X must hold numbers only; it holds text such as 'a'"),
+             (lambda: clf.predict_proba([[1, 2, 3, 4], [1]]), f"TinyNetClassifier: X {ragged}"),
+             (lambda: TinyNetClassifier().fit([["a", 1]] * 4, [0, 1] * 2), "X must hold numbers only"),
+             (lambda: TinyNetRegressor().fit(x, ["cheap"] * 150),
+              "TinyNetRegressor: y must hold numbers only; it holds text such as 'cheap'"),
+             (lambda: TinyNetRegressor().fit(x, [[1, 2]] * 149 + [[1]]), f"TinyNetRegressor: y {ragged}")]
+    for call, message in cases:
+        with pytest.raises(ValueError) as info:
+            call()
+        assert message in str(info.value)
+        assert "inhomogeneous" not in str(info.value) and "convert string" not in str(info.value)

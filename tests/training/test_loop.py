@@ -1,24 +1,15 @@
-"""fit, evaluate, History, callbacks, progress output, divergence and interruption."""
+"""fit and evaluate: learning, sample-weighted epoch losses, reproducibility, divergence,
+Ctrl-C, dtypes, and checks made once before training."""
 
-import io
 import os
 import signal
 
 import numpy as np
 import pytest
-from rich.console import Console
+from helpers.runs import iris_setup
 
 import tinynet as tn
 from tinynet.data.datasets import article_iris
-from tinynet.display import console as console_module
-
-
-def iris_setup(seed=42, batch_size=32):
-    data = article_iris()
-    rng = np.random.default_rng(seed)
-    model = tn.Sequential(tn.Dense(4, 10, rng=rng), tn.LeakyReLU(0.01), tn.Dense(10, 3, rng=rng))
-    loader = tn.DataLoader(data.x_train, data.y_train, batch_size=batch_size, shuffle=True, rng=seed)
-    return data, model, loader
 
 
 def test_fit_learns_and_continues_from_current_weights():
@@ -53,35 +44,6 @@ def test_same_seed_same_history_bit_for_bit():
     assert runs[0] == runs[1]
 
 
-def test_validation_data_and_callback_order():
-    data, model, loader = iris_setup()
-    events = []
-
-    class Recorder(tn.Callback):
-        def on_train_begin(self, run):
-            events.append(("begin", run.epochs, run.steps_per_epoch))
-
-        def on_epoch_begin(self, epoch):
-            events.append(("epoch", epoch))
-
-        def on_epoch_end(self, epoch, logs):
-            events.append(("end", epoch, sorted(logs)))
-            if epoch == 2:
-                self.run_ref.stop_training = True
-
-        def on_train_end(self, logs):
-            events.append(("done",))
-
-    rec = Recorder()
-    rec.on_train_begin = (lambda f: (lambda run: (setattr(rec, "run_ref", run), f(run))))(rec.on_train_begin)
-    history = tn.fit(model, tn.SoftmaxCrossEntropy(), tn.SGD(model.parameters(), lr=0.1), loader,
-                     epochs=10, progress="none", callbacks=[rec],
-                     validation_data=(data.x_test, data.y_test))
-    assert events[0] == ("begin", 10, 4) and events[-1] == ("done",)
-    assert ("end", 1, ["accuracy", "loss", "val_accuracy", "val_loss"]) in events
-    assert len(history) == 2 and len(history["val_loss"]) == 2
-
-
 def test_divergence_stops_before_the_bad_step():
     data, model, loader = iris_setup()
     with pytest.raises(tn.TrainingDiverged) as caught:
@@ -111,54 +73,6 @@ def test_ctrl_c_stops_cleanly_between_batches():
                epochs=3, progress="none", callbacks=[SendSigint()], on_interrupt="raise")
 
 
-def run_with_console(mode, epochs=120, terminal=False):
-    buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=terminal, width=120)
-    old = console_module._console[:]
-    console_module._console[:] = [console]
-    try:
-        _, model, loader = iris_setup()
-        tn.fit(model, tn.SoftmaxCrossEntropy(), tn.SGD(model.parameters(), lr=0.05), loader,
-               epochs=epochs, progress=mode)
-    finally:
-        console_module._console[:] = old
-    return buffer.getvalue()
-
-
-def test_plain_lines_outside_a_terminal():
-    out = run_with_console("auto")
-    lines = [line for line in out.splitlines() if line.startswith("epoch ")]
-    assert "\r" not in out and "\x1b" not in out
-    assert 40 <= len(lines) <= 62  # every k epochs for a long run, first and last included
-    assert lines[0].startswith("epoch   1/120  loss ") and "accuracy" in lines[0]
-    assert lines[-1].startswith("epoch 120/120")
-    assert "training finished" in out
-    every = run_with_console("epoch", epochs=7)
-    assert len([line for line in every.splitlines() if line.startswith("epoch ")]) == 7
-
-
-def test_bar_in_a_terminal_and_none_prints_nothing():
-    out = run_with_console("bar", epochs=20, terminal=True)
-    assert "epoch" in out and "20/20" in out and "training finished" in out
-    assert "loss" in out
-    assert run_with_console("none") == ""
-
-
-def test_display_is_closed_when_a_callback_fails_to_start():
-    buffer = io.StringIO()
-    old = console_module._console[:]
-    console_module._console[:] = [Console(file=buffer, force_terminal=True, width=100)]
-    try:
-        _, model, loader = iris_setup()
-        with pytest.raises(ValueError, match="validation_data"):
-            tn.fit(model, tn.SoftmaxCrossEntropy(), tn.SGD(model.parameters(), lr=0.1), loader,
-                   epochs=3, progress="bar", callbacks=[tn.EarlyStopping()])
-        assert not console_module._console[0]._live_stack  # no live display left running
-        assert "\x1b[?25l" not in buffer.getvalue()  # the cursor was never hidden
-    finally:
-        console_module._console[:] = old
-
-
 def test_float64_data_is_cast_once_for_a_float32_model(monkeypatch):
     data = article_iris()
     model = tn.Sequential(tn.Dense(4, 8, rng=0, dtype=np.float32), tn.ReLU(),
@@ -174,3 +88,50 @@ def test_float64_data_is_cast_once_for_a_float32_model(monkeypatch):
     assert slow_paths == [] and len(history) == 3
     assert loader.x.dtype == np.float64  # the user's loader is untouched
     assert all(p.data.dtype == np.float32 for p in model.parameters())
+
+
+def test_float32_all_the_way():
+    rng = np.random.default_rng(0)
+    model = tn.Sequential(tn.Dense(4, 8, rng=1, dtype=np.float32), tn.LeakyReLU(),
+                          tn.Dense(8, 3, rng=2, dtype=np.float32), )
+    x, y = rng.standard_normal((64, 4)).astype(np.float32), rng.integers(0, 3, 64)
+    loss = tn.SoftmaxCrossEntropy()
+    out = model.forward(x)
+    assert out.dtype == np.float32
+    loss.forward(out, y)
+    grad = loss.backward()
+    assert grad.dtype == np.float32
+    assert model.backward(grad).dtype == np.float32
+    opt = tn.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-3)
+    opt.step()
+    for p in model.parameters():
+        assert p.data.dtype == p.grad.dtype == np.float32
+    assert all(s["momentum_buffer"].dtype == np.float32 for s in opt.state)
+    history = tn.fit(model, loss, opt, tn.DataLoader(x, tn.one_hot(y, 3, np.float32), batch_size=16),
+                     epochs=2, progress="none")
+    assert len(history.loss) == 2
+    assert all(p.data.dtype == np.float32 for p in model.parameters())
+    # every array a layer or the loss keeps between forward and backward is float32 too
+    kept = [v for obj in [*model, loss] for v in vars(obj).values() if isinstance(v, np.ndarray)]
+    kept += [p.grad for p in model.parameters()]
+    assert len(kept) >= 8 and {a.dtype for a in kept if a.dtype.kind == "f"} == {np.dtype(np.float32)}
+
+
+def test_dense_wrong_features_inside_a_model_and_in_fit():
+    model = tn.Sequential(tn.Dense(4, 10), tn.LeakyReLU(), tn.Dense(10, 3))
+    with pytest.raises(ValueError, match=r"\(batch, 4\).*\(8, 6\)"):
+        model.forward(np.ones((8, 6)))
+    loader = tn.DataLoader(np.ones((8, 6)), np.zeros(8, dtype=int))
+    with pytest.raises(ValueError, match=r"\(1, 6\)"):
+        tn.fit(model, tn.SoftmaxCrossEntropy(), tn.SGD(model.parameters(), lr=0.1), loader, 1,
+               progress="none")
+
+
+def test_labels_out_of_range_caught_once_before_training():
+    model = tn.Sequential(tn.Dense(2, 3))
+    loader = tn.DataLoader(np.ones((4, 2)), np.array([0, 1, 2, 5]))
+    before = model[0].weight.data.copy()
+    with pytest.raises(ValueError, match=r"y labels must be in \[0, 3\)"):
+        tn.fit(model, tn.SoftmaxCrossEntropy(), tn.SGD(model.parameters(), lr=0.1), loader, 1,
+               progress="none")
+    np.testing.assert_array_equal(model[0].weight.data, before)
