@@ -19,7 +19,7 @@ Array = NDArray[Any]
 
 def gradcheck(
     layer: LayerLike | Loss,
-    x: Array,
+    x: Any,
     target: Array | None = None,
     *,
     loss: Loss | None = None,
@@ -34,8 +34,11 @@ def gradcheck(
     ``layer`` (with ``target``) to check it on logits ``x``. The relative error
     of each tensor is ``max|analytic - numeric| / max(max|analytic|, max|numeric|)``.
 
-    Shape: ``x`` is any input the layer takes, e.g. ``(B, in)``; ``target`` is what
-    ``loss`` expects (e.g. ``(B,)`` class indices); the result is one float.
+    Shape: ``x`` is any input the layer takes, e.g. ``(B, in)`` or ``(B, T, in)``, or a
+    tuple or dict of arrays for a :class:`tinynet.Graph` with several inputs (each
+    input's gradient is checked); ``target`` is what ``loss`` expects (e.g. ``(B,)``
+    class indices); the result is one float. A layer used at several places of the
+    model is checked as such: its gradient must be the sum over its uses.
 
     Use float64 and inputs away from kinks (e.g. not within ``eps`` of 0 for ReLU).
     A gradient that is exactly zero (a bias right before BatchNorm) has no scale
@@ -43,18 +46,18 @@ def gradcheck(
     The layer runs with ``training=True``; make stochastic layers deterministic first.
 
     The layer is left as it was found: the many forward passes would move buffers
-    such as BatchNorm's running statistics, and backward overwrites each ``.grad``,
+    such as BatchNorm's running statistics, and backward adds into each ``.grad``,
     so every parameter's ``data`` and ``grad`` and every buffer (see
     :func:`tinynet.layers.state.state_arrays`) is put back afterwards, even if the
-    check raises. Other state (a Dropout layer's random generator, forward caches)
-    is not restored.
+    check raises, and the values the forward passes kept for backward are dropped.
+    A Dropout layer's random generator is not restored.
     """
     return max(gradcheck_details(layer, x, target, loss=loss, eps=eps, rng=rng).values())
 
 
 def gradcheck_details(
     layer: LayerLike | Loss,
-    x: Array,
+    x: Any,
     target: Array | None = None,
     *,
     loss: Loss | None = None,
@@ -62,8 +65,9 @@ def gradcheck_details(
     rng: RngLike = 0x5EED,
 ) -> dict[str, float]:
     """Like :func:`gradcheck`, but the relative error per tensor: ``{"input": ..,
-    "0.weight": .., ...}``."""
-    x = np.array(x, dtype=np.float64 if np.asarray(x).dtype.kind != "f" else None, copy=True)
+    "0.weight": .., ...}`` (``"input[0]"``, ``"input[1]"`` or ``"input[name]"`` for
+    several inputs)."""
+    x = _copied(x)
     if isinstance(layer, Loss):
         if target is None:
             raise ValueError("gradcheck of a loss needs target=")
@@ -75,6 +79,31 @@ def gradcheck_details(
         return _layer_errors(layer, x, target, loss, eps, rng)
     finally:
         snapshot.restore()
+        _forget_saved(layer)
+
+
+def _copied(x: Any) -> Any:
+    """A float copy of the input (each input of a tuple or dict), perturbed in place later."""
+    if isinstance(x, tuple):
+        return tuple(_copied(a) for a in x)
+    if isinstance(x, dict):
+        return {k: _copied(a) for k, a in x.items()}
+    return np.array(x, dtype=np.float64 if np.asarray(x).dtype.kind != "f" else None, copy=True)
+
+
+def _inputs(x: Any) -> list[tuple[str, Array]]:
+    """The arrays of an input, named as the errors report them."""
+    if isinstance(x, tuple):
+        return [(f"input[{i}]", a) for i, a in enumerate(x)]
+    if isinstance(x, dict):
+        return [(f"input[{k}]", a) for k, a in x.items()]
+    return [("input", x)]
+
+
+def _forget_saved(layer: Any) -> None:
+    clear = getattr(layer, "clear_saved", None)
+    if callable(clear):
+        clear()
 
 
 def _loss_error(loss: Loss, logits: Array, target: Array, eps: float) -> float:
@@ -90,23 +119,33 @@ def _loss_error(loss: Loss, logits: Array, target: Array, eps: float) -> float:
 
 def _layer_errors(layer: LayerLike, x: Array, target: Array | None, loss: Loss | None, eps: float,
                   rng: RngLike) -> dict[str, float]:
-    """The relative error of the input gradient and of each parameter's ``.grad``."""
+    """The relative error of each input's gradient and of each parameter's ``.grad``."""
     probe = np.asarray(layer.forward(x, True))
+    _forget_saved(layer)
     weights = as_generator(rng).standard_normal(probe.shape).astype(probe.dtype)
 
-    def scalar() -> float:
+    def value() -> float:
         out = layer.forward(x, True)
         if loss is not None:
             return loss.forward(out, target)  # type: ignore[arg-type]
         return float(np.sum(out * weights))
 
-    scalar()
-    grad_out = loss.backward() if loss is not None else weights
-    grad_x = layer.backward(grad_out)
+    def scalar() -> float:  # a forward that no backward follows: drop what it kept
+        result = value()
+        _forget_saved(layer)
+        return result
+
     named = _named_parameters(layer)
-    analytic = {"input": np.asarray(grad_x).copy()}
+    for _, param in named:
+        param.zero_grad()
+    value()
+    grad_out = loss.backward() if loss is not None else weights
+    grad_x: Any = layer.backward(grad_out)
+    inputs = _inputs(x)
+    grads_x = [grad_x] if len(inputs) == 1 else list(grad_x)
+    analytic = {name: np.asarray(g).copy() for (name, _), g in zip(inputs, grads_x)}
     analytic.update({name: p.grad.copy() for name, p in named})
-    errors = {"input": _relative_error(analytic["input"], _numeric(scalar, x, eps))}
+    errors = {name: _relative_error(analytic[name], _numeric(scalar, a, eps)) for name, a in inputs}
     for name, p in named:
         errors[name] = _relative_error(analytic[name], _numeric(scalar, p.data, eps))
     return errors

@@ -18,10 +18,16 @@ Array = NDArray[Any]
 LAST_BATCH = ("keep", "drop", "fill")
 
 
+Inputs = Any  # one array, a tuple of arrays, or a dict of arrays by input name
+
+
 class DataLoader:
     """Iterate over ``(x_batch, y_batch)`` pairs, ``len(loader)`` per epoch.
 
     Shape: ``x (N, ...)``, ``y (N, ...)`` -> batches ``(b, ...)``, ``b <= batch_size``.
+    For a model with several inputs (a :class:`tinynet.Graph`), ``x`` is a tuple
+    of arrays or a dict of arrays by input name, each ``(N, ...)``; batches then
+    come as a tuple or dict of the same rows.
 
     * ``batch_size=None``: the whole set is one batch (full-batch gradient
       descent); ``1`` is stochastic gradient descent.
@@ -31,15 +37,17 @@ class DataLoader:
     * ``shuffle``: a fresh permutation per epoch from ``rng`` (a Generator or an
       int seed), applied by one gather per epoch. Without shuffling the
       batches are read-only strided views of the data: no copy at all.
-    * ``dtype``: float dtype for ``x`` (default: keep float32/float64, turn
-      integers into float64). Targets keep their own dtype (labels stay integers).
+    * ``dtype``: float dtype for ``x`` (default: keep float32/float64 and
+      integers as they are: ``fit`` casts integers to the model's dtype unless
+      its first layer takes integers, such as token ids). Targets keep their own
+      dtype (labels stay integers).
 
     Inputs are validated once here (finite, same length, non-empty), never per batch.
     """
 
     def __init__(
         self,
-        x: Any,
+        x: Inputs,
         y: Any,
         batch_size: int | None = 32,
         shuffle: bool = False,
@@ -47,16 +55,25 @@ class DataLoader:
         rng: RngLike = None,
         dtype: DTypeLike | None = None,
     ) -> None:
-        self.x = as_float_array(x, "DataLoader x", min_ndim=2)
-        if dtype is not None:
-            self.x = self.x.astype(check_float_dtype(dtype, "DataLoader dtype"), copy=False)
+        self._names, arrays = _unpack_inputs(x)
+        checked = []
+        for name, array in zip(self._names or ["x"], arrays):
+            where = "DataLoader x" if self._names is None else f"DataLoader x[{name!r}]"
+            array = as_float_array(array, where, min_ndim=2 if self._names is None else 1,
+                                   keep_integers=dtype is None)
+            if dtype is not None:
+                array = array.astype(check_float_dtype(dtype, "DataLoader dtype"), copy=False)
+            checked.append(array)
         self.y = as_target(y, "DataLoader y")
-        if self.x.shape[0] != self.y.shape[0]:
-            raise ValueError(f"DataLoader: x and y must have the same number of rows, got x with "
-                             f"shape {self.x.shape} and y with shape {self.y.shape}")
+        for name, array in zip(self._names or ["x"], checked):
+            if array.shape[0] != self.y.shape[0]:
+                where = "x" if self._names is None else f"x[{name!r}]"
+                raise ValueError(f"DataLoader: {where} and y must have the same number of rows, got "
+                                 f"{where} with shape {array.shape} and y with shape {self.y.shape}")
         # Batches are views of these: read-only, so a layer cannot write into the user's data.
-        self.x, self.y = _read_only(self.x), _read_only(self.y)
-        n = self.x.shape[0]
+        self._arrays = [_read_only(a) for a in checked]
+        self.y = _read_only(self.y)
+        n = self.y.shape[0]
         if batch_size is None:
             batch_size = n
         self.batch_size = check_int(batch_size, "DataLoader batch_size", minimum=1)
@@ -71,8 +88,18 @@ class DataLoader:
         self.rng = as_generator(rng, "DataLoader rng")
 
     @property
+    def x(self) -> Inputs:
+        """The inputs as given: one array, or a tuple or dict of arrays (read-only views)."""
+        return _pack(self._names, self._arrays)
+
+    @property
+    def arrays(self) -> list[Array]:
+        """Every input array, in order (one for a single input)."""
+        return list(self._arrays)
+
+    @property
     def n_samples(self) -> int:
-        return int(self.x.shape[0])
+        return int(self.y.shape[0])
 
     def __len__(self) -> int:
         full, rest = divmod(self.n_samples, self.batch_size)
@@ -87,32 +114,79 @@ class DataLoader:
             return (full + 1) * self.batch_size
         return self.n_samples
 
-    def __iter__(self) -> Iterator[tuple[Array, Array]]:
-        x, y = self.x, self.y
+    def __iter__(self) -> Iterator[tuple[Inputs, Array]]:
+        if self._names is None:
+            yield from self._batches(self._arrays[0])
+            return
+        names = self._names
+        for *xs, yb in self._batches(*self._arrays):
+            yield _pack(names, xs), yb
+
+    def _batches(self, *xs: Array) -> Iterator[Any]:
+        """``(*x_batches, y_batch)`` tuples over the arrays ``xs`` and ``y``."""
+        y = self.y
         if self.shuffle:
             order = self.rng.permutation(self.n_samples)
-            x, y = x[order], y[order]
+            xs, y = tuple(x[order] for x in xs), y[order]
         full, rest = divmod(self.n_samples, self.batch_size)
         size = self.batch_size
-        for start in range(0, full * size, size):  # basic slices: strided views, no copy
-            yield x[start:start + size], y[start:start + size]
+        if len(xs) == 1:  # one input, the common case: no per-batch list
+            x = xs[0]
+            for start in range(0, full * size, size):  # basic slices: strided views, no copy
+                yield x[start:start + size], y[start:start + size]
+        else:
+            for start in range(0, full * size, size):
+                stop = start + size
+                yield (*[x[start:stop] for x in xs], y[start:stop])
         if rest and self.last_batch == "keep":
-            yield x[full * self.batch_size:], y[full * self.batch_size:]
+            start = full * size
+            yield (*[x[start:] for x in xs], y[start:])
         elif rest and self.last_batch == "fill":
-            extra = self.rng.integers(0, self.n_samples, self.batch_size - rest)
-            start = full * self.batch_size
-            yield (np.concatenate([x[start:], self.x[extra]]),
+            extra = self.rng.integers(0, self.n_samples, size - rest)
+            start = full * size
+            yield (*[np.concatenate([x[start:], whole[extra]]) for x, whole in zip(xs, self._arrays)],
                    np.concatenate([y[start:], self.y[extra]]))
 
     def with_dtype(self, dtype: DTypeLike) -> DataLoader:
-        """The same loader (same targets, settings and rng) over ``x`` cast to ``dtype`` once."""
+        """The same loader (same targets, settings and rng) over its float inputs cast to
+        ``dtype`` once (integer inputs are cast too unless ``keep_integers``)."""
+        return self.cast(dtype, keep_integers=False)
+
+    def cast(self, dtype: DTypeLike, *, keep_integers: bool) -> DataLoader:
+        """A twin loader whose inputs are cast to ``dtype`` once; integer inputs stay as
+        they are with ``keep_integers`` (token ids for a layer that takes integers)."""
+        dtype = check_float_dtype(dtype, "dtype")
         twin = copy.copy(self)
-        twin.x = _read_only(self.x.astype(check_float_dtype(dtype, "dtype")))
+        twin._arrays = [a if a.dtype == dtype or (keep_integers and a.dtype.kind in "iu")
+                        else _read_only(a.astype(dtype)) for a in self._arrays]
         return twin
 
     def __repr__(self) -> str:
-        return (f"DataLoader(n_samples={self.n_samples}, batch_size={self.batch_size}, "
+        inputs = "" if self._names is None else f"inputs={list(self._names)}, "
+        return (f"DataLoader({inputs}n_samples={self.n_samples}, batch_size={self.batch_size}, "
                 f"shuffle={self.shuffle}, last_batch={self.last_batch!r}, batches={len(self)})")
+
+
+def _unpack_inputs(x: Inputs) -> tuple[list[str] | tuple[int, ...] | None, list[Any]]:
+    """``(names, arrays)``: names ``None`` for one array, a tuple of positions for a
+    tuple of arrays, a list of keys for a dict."""
+    if isinstance(x, dict):
+        if not x or not all(isinstance(k, str) for k in x):
+            raise ValueError("DataLoader x as a dict needs at least one input, keyed by input name (str)")
+        return list(x), list(x.values())
+    if isinstance(x, tuple):
+        if not x:
+            raise ValueError("DataLoader x as a tuple needs at least one input array")
+        return tuple(range(len(x))), list(x)
+    return None, [x]
+
+
+def _pack(names: list[str] | tuple[int, ...] | None, arrays: list[Array]) -> Inputs:
+    if names is None:
+        return arrays[0]
+    if isinstance(names, tuple):
+        return tuple(arrays)
+    return dict(zip(names, arrays))
 
 
 def _read_only(a: Array) -> Array:

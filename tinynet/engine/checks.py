@@ -78,13 +78,17 @@ def did_you_mean(value: Any, options: Iterable[str], lead: str = "") -> str:
     return f"; did you mean {close[0]!r}?" if lead == ";" else f" (did you mean {close[0]!r}?)"
 
 
-def as_float_array(x: Any, name: str, *, ndim: int | None = None, min_ndim: int = 1) -> NDArray[Any]:
-    """Convert to a finite, non-empty float array (integers become float64)."""
+def as_float_array(x: Any, name: str, *, ndim: int | None = None, min_ndim: int = 1,
+                   keep_integers: bool = False) -> NDArray[Any]:
+    """Convert to a finite, non-empty float array (integers become float64, or stay
+    integers with ``keep_integers``: token ids for a layer that takes integers)."""
     try:
         array = np.asarray(x)
     except (TypeError, ValueError) as err:
         raise TypeError(f"{name} must be array-like of numbers, got {type(x).__name__}") from err
-    if array.dtype.kind in "biu":
+    if array.dtype.kind in "iu" and keep_integers:
+        pass
+    elif array.dtype.kind in "biu":
         array = array.astype(np.float64)
     elif array.dtype.kind != "f":
         raise TypeError(f"{name} must hold numbers, got an array of dtype {array.dtype}")

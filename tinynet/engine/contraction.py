@@ -11,8 +11,11 @@ spec once per (spec, shapes, dtypes), caches the plan, and runs it:
   first, indices shared by both operands and the output become matmul's batch
   axis;
 * one operand that only sums axes away (``"Bo->o"``) -> a matrix-vector
-  product with a cached ones vector, which beats ``sum(axis=0)`` by 2-3x;
-* anything else (three or more operands, repeated indices, ellipsis) ->
+  product with a cached ones vector, which BLAS runs faster than ``sum(axis=0)``;
+* an ellipsis (``"...i,oi->...o"``) stands for the leading axes of the operand
+  it is in; it becomes plain index letters before planning, so
+  ``(B, T, in) -> (B, T, out)`` is still one matmul on a reshaped view;
+* anything else (three or more operands, repeated indices, broadcasting) ->
   ``np.einsum`` with a contraction path searched once and cached.
 
 The result equals ``np.einsum(spec, *operands)`` up to floating-point
@@ -127,13 +130,18 @@ def cache_size() -> int:
 def _plan(spec: str, operands: tuple[Array, ...]) -> _Runner:
     operands = tuple(np.asarray(a) for a in operands)
     inputs, out = parse_spec(spec, len(operands))
+    if "..." in spec:
+        explicit = _expand_ellipsis(inputs, out, operands)
+        if explicit is None:
+            return _plan_fallback(spec, operands)
+        inputs, out = explicit
     for term, op in zip(inputs, operands):
         if "..." not in term and len(term) != op.ndim:
             raise ValueError(
                 f"einsum spec {spec!r}: operand {term!r} has {len(term)} indices "
                 f"but the array has shape {op.shape}"
             )
-    simple = "..." not in spec and all(len(set(t)) == len(t) for t in [*inputs, out])
+    simple = "..." not in out and all(len(set(t)) == len(t) for t in [*inputs, out])
     if simple:
         sizes = _index_sizes(spec, inputs, operands)
         if len(operands) == 2:
@@ -141,6 +149,29 @@ def _plan(spec: str, operands: tuple[Array, ...]) -> _Runner:
         if len(operands) == 1 and set(out) < set(inputs[0]):
             return _plan_reduce(inputs[0], out, sizes, operands[0].dtype)
     return _plan_fallback(spec, operands)
+
+
+def _expand_ellipsis(inputs: list[str], out: str,
+                     operands: tuple[Array, ...]) -> tuple[list[str], str] | None:
+    """``"...i,oi->...o"`` on a ``(B, T, i)`` operand as ``"ABi,oi->ABo"``: the ellipsis
+    becomes letters the spec does not use, so the planner sees plain indices. ``None``
+    (numpy's einsum then runs it) when the ellipses of the operands differ in shape,
+    i.e. when they would broadcast."""
+    used = set("".join(inputs) + out)
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in used]
+    shape: tuple[int, ...] | None = None
+    for term, op in zip(inputs, operands):
+        if "..." in term:
+            n = op.ndim - (len(term) - 3)
+            start = term.index("...")
+            here = op.shape[start:start + n] if n > 0 else ()
+            if n < 0 or (shape is not None and here != shape):
+                return None
+            shape = here
+    if shape is None or len(shape) > len(spare):
+        return None
+    letters = "".join(spare[:len(shape)])
+    return [term.replace("...", letters) for term in inputs], out.replace("...", letters)
 
 
 def _index_sizes(spec: str, inputs: list[str], operands: tuple[Array, ...]) -> dict[str, int]:
@@ -204,16 +235,34 @@ _PLAIN_MATMULS: dict[tuple[Callable[[Array], Array], Callable[[Array], Array]], 
 }
 
 
-def _preparer(term: str, kept: str, layout: list[str], shape: tuple[int, ...],
-              operand_shape: tuple[int, ...]) -> Callable[[Array], Array]:
+def _preparer(term: str, groups: list[list[str]], shape: tuple[int, ...],
+              operand_shape: tuple[int, ...], sizes: dict[str, int]) -> Callable[[Array], Array]:
     """How one operand of a pair becomes matmul's ``(rows, cols)`` (or batched) form:
-    sum its private axes, transpose, reshape. The common cases skip what is not needed."""
-    summed = tuple(i for i, c in enumerate(term) if c not in kept)
+    sum its private axes, then bring the index ``groups`` into order as one matrix.
+
+    When each group's letters stand together in the operand (``"BTi"`` with groups
+    ``[B, T]`` and ``[i]``), the axes are merged first and the merged blocks are then
+    transposed: a view, never a copy, for a contiguous operand."""
+    layout = [c for group in groups for c in group]
+    kept = "".join(c for c in term if c in layout)
+    summed = tuple(i for i, c in enumerate(term) if c not in layout)
     order = tuple(kept.index(c) for c in layout)
     if not summed and order == tuple(range(len(order))) and shape == operand_shape:
         return _unchanged
     if not summed and order == (1, 0) and shape == operand_shape[::-1]:
         return _transpose
+    blocks = ["".join(group) for group in groups if group]
+    if all(block in kept for block in blocks):
+        in_term = sorted(blocks, key=kept.index)
+        block_shape = tuple(prod(sizes[c] for c in block) for block in in_term)
+        block_order = tuple(in_term.index(block) for block in blocks)
+
+        def merge_then_transpose(a: Array) -> Array:
+            if summed:
+                a = a.sum(axis=summed)
+            return a.reshape(block_shape).transpose(block_order).reshape(shape)
+
+        return merge_then_transpose
 
     def prepare(a: Array) -> Array:
         if summed:
@@ -244,8 +293,8 @@ def _plan_pair(
          (("batch", batch), ("a", free_a), ("b", free_b), ("k", contracted))}
     lead = (n["batch"],) if batch else ()
     shape_a, shape_b = (lead + (n["a"], n["k"]), lead + (n["k"], n["b"]))
-    left = _preparer(ta, a_kept, batch + free_a + contracted, shape_a, operands[0].shape)
-    right = _preparer(tb, b_kept, batch + contracted + free_b, shape_b, operands[1].shape)
+    left = _preparer(ta, [batch, free_a, contracted], shape_a, operands[0].shape, sizes)
+    right = _preparer(tb, [batch, contracted, free_b], shape_b, operands[1].shape, sizes)
     result_letters = batch + free_a + free_b
     result_shape = tuple(sizes[c] for c in result_letters)
     final = _permutation(result_letters, out)

@@ -4,15 +4,18 @@ container. Imports the engine only."""
 from tinynet.layers.base import Layer, LayerLike
 from tinynet.layers.containers.branches import Parallel, Residual
 from tinynet.layers.containers.graph import Graph
-from tinynet.layers.containers.merging import Add, Concat, Merge
+from tinynet.layers.containers.merging import Add, Concat, EinsumMerge, Merge
 from tinynet.layers.containers.sequential import Sequential
 from tinynet.layers.core.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from tinynet.layers.core.dense import Dense
 from tinynet.layers.core.dropout import Dropout
 from tinynet.layers.core.einsum import Einsum
+from tinynet.layers.core.reshaping import Flatten, Reshape
 from tinynet.layers.normalization.batch_norm import BatchNorm
 from tinynet.layers.parameter import Parameter
 
-__all__ = ["Add", "BatchNorm", "Concat", "Dense", "Dropout", "Einsum", "Graph", "Identity", "Layer",
-           "LayerLike", "LeakyReLU", "Merge", "Parallel", "Parameter", "ReLU", "Residual", "Sequential",
-           "Sigmoid", "Softmax", "Tanh"]
+__all__ = [
+    "Add", "BatchNorm", "Concat", "Dense", "Dropout", "Einsum", "EinsumMerge", "Flatten", "Graph", "Identity",
+    "Layer", "LayerLike", "LeakyReLU", "Merge", "Parallel", "Parameter", "ReLU", "Reshape", "Residual",
+    "Sequential", "Sigmoid", "Softmax", "Tanh",
+]

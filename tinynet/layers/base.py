@@ -1,16 +1,20 @@
-"""The Layer protocol and the base class every built-in layer derives from.
+"""The Layer protocol (v2) and the base class every built-in layer derives from.
 
 The contract:
 
-* ``forward(x, training=True) -> y`` computes the output and keeps on ``self``
-  what ``backward`` needs (overwritten on every call).
-* ``backward(grad_y, need_input_grad=True) -> grad_x`` uses those stored
-  values, **overwrites** each parameter's ``.grad`` with the gradient of the
-  loss for the last forward batch, and returns the gradient for the input.
-  With ``need_input_grad=False`` a layer may skip that last product and return
-  ``None`` (the training loop asks this of the first layer: nobody needs the
-  gradient of the data).
-* ``parameters() -> list[Parameter]``; a layer without parameters returns ``[]``.
+* ``forward(x, training=True) -> y`` computes the output. With ``training=True``
+  it keeps what ``backward`` needs **per call** (:meth:`Layer.save_for_backward`):
+  a layer used k times in one forward holds k entries, and backward consumes
+  them last in, first out. Inference (``training=False``) keeps nothing.
+* ``backward(grad_y, need_input_grad=True) -> grad_x | None`` takes the values
+  of the matching forward call, **adds** each parameter's gradient into
+  ``.grad`` (:meth:`Parameter.accumulate`; ``zero_grad()`` clears) and returns
+  the input's gradient, or ``None`` when ``need_input_grad`` is False (nobody
+  needs the gradient of the data).
+* Any leading shape: ``(B, ..., in) -> (B, ..., out)``; each layer's docstring
+  has a ``Shape:`` line saying which axes it acts on.
+* ``parameters() -> list[Parameter]`` lists each parameter once, however many
+  places use it.
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ import numpy as np
 from tinynet.engine.types import Array
 from tinynet.layers.parameter import Parameter
 
-__all__ = ["Layer", "LayerLike", "Array", "check_layer", "check_unique_layers", "output_shape_of",
-           "own_buffers_of", "named_buffers_of"]
+__all__ = ["Layer", "LayerLike", "Array", "check_layer", "output_shape_of", "own_buffers_of",
+           "named_buffers_of"]
 
 
 # Layers know no display code: tinynet.display.layer_table installs the printer here.
@@ -76,6 +80,10 @@ class Layer:
     PyTorch-style ``repr`` built from :meth:`extra_repr`.
     """
 
+    integer_input = False
+    """Whether the layer takes integer inputs as they are (token ids); ``fit`` casts
+    other integer data to the model's float dtype once."""
+
     def forward(self, x: Array, training: bool = True) -> Array:
         raise NotImplementedError(f"{type(self).__name__} must implement forward(x, training=True)")
 
@@ -86,6 +94,28 @@ class Layer:
         """Inference call: ``layer(x)`` is ``layer.forward(x, training=False)``."""
         return self.forward(x, training=training)
 
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep ``values`` for the backward of this forward call (one entry per call)."""
+        try:
+            self._saved.append(values)
+        except AttributeError:  # the first call: subclasses need not call Layer.__init__
+            self._saved: list[tuple[Any, ...]] = [values]
+
+    def saved_for_backward(self) -> tuple[Any, ...]:
+        """The values the latest unanswered forward call kept (last in, first out)."""
+        try:
+            return self._saved.pop()
+        except (AttributeError, IndexError):
+            raise RuntimeError(f"{type(self).__name__}.backward called without a forward(x, training=True) "
+                               f"whose values it could use") from None
+
+    def clear_saved(self) -> None:
+        """Drop the values kept by forward calls that no backward will consume,
+        in this layer and every layer below it."""
+        for _, layer in self.named_layers():
+            if isinstance(layer, Layer):
+                layer.__dict__.pop("_saved", None)
+
     def own_parameters(self) -> list[tuple[str, Parameter]]:
         """This layer's own parameters with their short names (not its children's)."""
         return [(name, value) for name, value in vars(self).items() if isinstance(value, Parameter)]
@@ -95,27 +125,39 @@ class Layer:
         return []
 
     def named_layers(self, prefix: str = "") -> Iterator[tuple[str, LayerLike]]:
-        """This layer and every layer below it, each with its dotted prefix.
+        """This layer and every layer below it, each once, with its dotted prefix.
 
-        ``("", model)``, ``("0.", model[0])``, ``("1.0.", model[1][0])``, ...
+        ``("", model)``, ``("0.", model[0])``, ``("1.0.", model[1][0])``, ...; a
+        layer used at several places is listed at the first.
         """
+        return self._walk_layers(prefix, set())
+
+    def _walk_layers(self, prefix: str, seen: set[int]) -> Iterator[tuple[str, LayerLike]]:
+        seen.add(id(self))
         yield prefix, self
         for name, child in self.named_children():
+            if id(child) in seen:
+                continue
             if isinstance(child, Layer):
-                yield from child.named_layers(f"{prefix}{name}.")
+                yield from child._walk_layers(f"{prefix}{name}.", seen)
             else:  # a protocol-only layer has no children we could know of
+                seen.add(id(child))
                 yield f"{prefix}{name}.", child
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """Every parameter with a dotted name such as ``"0.weight"``."""
-        for name, param in self.own_parameters():
-            yield prefix + name, param
-        for child_name, child in self.named_children():
-            if isinstance(child, Layer):
-                yield from child.named_parameters(prefix + child_name + ".")
+        """Every parameter once, with a dotted name such as ``"0.weight"`` (a shared
+        parameter under the name of its first place)."""
+        seen: set[int] = set()
+        for path, layer in self.named_layers(prefix):
+            if isinstance(layer, Layer):
+                pairs = [(path + name, param) for name, param in layer.own_parameters()]
             else:  # a protocol-only layer: name its parameters by their own names
-                for index, param in enumerate(child.parameters()):
-                    yield f"{prefix}{child_name}.{param.name or index}", param
+                pairs = [(f"{path}{param.name or index}", param)
+                         for index, param in enumerate(layer.parameters())]
+            for name, param in pairs:
+                if id(param) not in seen:
+                    seen.add(id(param))
+                    yield name, param
 
     def own_buffers(self) -> list[tuple[str, Array]]:
         """This layer's own non-trained state arrays, by short name (none by default).
@@ -188,29 +230,6 @@ class Layer:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {body}")
         return "\n".join(lines) + "\n)"
-
-
-def check_unique_layers(container: Layer) -> None:
-    """Raise ``ValueError`` if one layer object sits at two places below ``container``.
-
-    A layer keeps the values of its last forward for its backward, so an object
-    used twice answers the first use's backward with the second use's values:
-    silently wrong gradients (and its parameters listed twice). Containers call
-    this in their constructor; nested containers are searched too.
-    """
-    seen: dict[int, str] = {id(container): "(the container itself)"}
-    for prefix, layer in container.named_layers():
-        if not prefix:
-            continue
-        place = prefix[:-1]  # "0.1." -> "0.1"
-        first = seen.setdefault(id(layer), place)
-        if first != place:
-            name = type(layer).__name__
-            extra = layer.extra_repr() if isinstance(layer, Layer) else ""
-            raise ValueError(f"{type(container).__name__}: positions {first!r} and {place!r} use the "
-                             f"same layer object {name}({extra}), so it appears twice; a layer keeps "
-                             f"one forward's values for its backward, so each position needs its own "
-                             f"layer object (create another {name})")
 
 
 def own_buffers_of(layer: Any) -> list[tuple[str, Array]]:

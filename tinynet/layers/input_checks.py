@@ -1,4 +1,4 @@
-"""The slow path of a ``(batch, features)`` layer's forward: convert, cast, or explain."""
+"""The slow path of a ``(B, ..., features)`` layer's forward: convert, cast, or explain."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ from typing import Any
 
 import numpy as np
 
-from tinynet.layers.base import Array
+from tinynet.engine.types import Array
 
-__all__ = ["checked_rows"]
+__all__ = ["checked_features"]
 
 
-def checked_rows(x: Any, name: str, features: int, dtype: np.dtype[Any],
+def checked_features(x: Any, name: str, features: int, dtype: np.dtype[Any],
                  suggest: Callable[[int], str]) -> Array:
-    """``x`` as a ``(batch, features)`` array of ``dtype``, or a ``TypeError``/``ValueError``
+    """``x`` as a ``(B, ..., features)`` array of ``dtype``, or a ``TypeError``/``ValueError``
     that names the layer (``name``), the expected and the received shape, and the fix.
 
-    Shape: ``(B, features) -> (B, features)``. Array-likes (nested lists) and integer
+    Shape: ``(B, ..., features) -> (B, ..., features)``. Array-likes (nested lists) and integer
     arrays are converted. ``suggest(width)`` is the layer that would take inputs of
     ``width`` features, e.g. ``"Dense(5, 3)"``. Layers call this only when their fast
     check (an ndarray of the right shape and dtype) fails, so it costs nothing per step.
@@ -29,13 +29,13 @@ def checked_rows(x: Any, name: str, features: int, dtype: np.dtype[Any],
             raise TypeError(f"{name} expects an array of numbers, got {type(x).__name__}") from err
     if x.dtype.kind not in "biuf":
         raise TypeError(f"{name} expects numbers, got an array of dtype {x.dtype}")
-    if x.ndim != 2 or x.shape[1] != features:
+    if x.ndim < 2 or x.shape[-1] != features:
         hint = ""
         if x.ndim == 1 and x.shape[0] == features:
             hint = "; for a single sample use x.reshape(1, -1)"
-        elif x.ndim == 2:
-            hint = (f"; the previous layer or the data gives {x.shape[1]} features, so "
-                    f"either change it or use {suggest(x.shape[1])}")
-        raise ValueError(f"{name} expected input of shape (batch, {features}), "
+        elif x.ndim >= 2:
+            hint = (f"; the previous layer or the data gives {x.shape[-1]} features, so "
+                    f"either change it or use {suggest(x.shape[-1])}")
+        raise ValueError(f"{name} expected input of shape (batch, {features}) or (batch, ..., {features}), "
                          f"but received input with shape {x.shape}{hint}")
     return x.astype(dtype, copy=False)

@@ -3,7 +3,9 @@
 A layer is ``{"class": "Dense", "config": {...get_config() kwargs...}}``. Config
 values are JSON scalars and lists, plus tagged objects for what JSON lacks:
 ``{"__layer__": <layer>}``, ``{"__tuple__": [...]}``, ``{"__dict__": {...}}``
-and ``{"__float__": "nan" | "inf" | "-inf"}``.
+and ``{"__float__": "nan" | "inf" | "-inf"}``. A layer object used at several
+places (tied weights) is described once, with ``"key": k``, and referred to as
+``{"__same__": k}`` wherever it appears again, so it loads as one object.
 
 Loading is two steps: :func:`parse` checks a description completely (known
 class names, config keys against each constructor's signature, nesting) and
@@ -27,17 +29,29 @@ from tinynet.layers.base import Layer
 __all__ = ["Plan", "describe", "parse", "instantiate", "registry"]
 
 MAX_DEPTH = 64
-_TAGS = ("__layer__", "__tuple__", "__dict__", "__float__")
+_TAGS = ("__layer__", "__tuple__", "__dict__", "__float__", "__same__")
 
 
 @dataclass
 class Plan:
-    """A checked, not yet built layer: ``cls(*args, **kwargs)``."""
+    """A checked, not yet built layer: ``cls(*args, **kwargs)``; ``key`` when it is shared."""
 
     cls: type
     where: str
     args: list[Any] = field(default_factory=list)
     kwargs: dict[str, Any] = field(default_factory=dict)
+    key: int | None = None
+    built: Layer | None = None
+    building: bool = False
+
+
+@dataclass
+class SameAs:
+    """A second place of the shared layer whose plan has ``key``."""
+
+    key: int
+    plans: dict[int, Plan]
+    where: str
 
 
 def registry(extra: Iterable[type] = (), custom: Mapping[str, type] | None = None) -> dict[str, type]:
@@ -57,27 +71,58 @@ def registry(extra: Iterable[type] = (), custom: Mapping[str, type] | None = Non
     return known
 
 
-def describe(layer: Any, where: str = "model", seen: set[int] | None = None) -> dict[str, Any]:
+def describe(layer: Any, where: str = "model") -> dict[str, Any]:
     """The JSON description of ``layer`` and, recursively, the layers in its config."""
-    seen = set() if seen is None else seen
+    shared = _shared_layers(layer)
+    return _describe(layer, where, {id(obj): key for key, obj in enumerate(shared)}, set())
+
+
+def _shared_layers(model: Any) -> list[Any]:
+    """Layer objects that appear at more than one place in ``model``'s configs."""
+    counts: dict[int, int] = {}
+    objects: dict[int, Any] = {}
+
+    def visit(value: Any) -> None:
+        if isinstance(value, Layer):
+            counts[id(value)] = counts.get(id(value), 0) + 1
+            objects[id(value)] = value
+            if counts[id(value)] == 1:
+                config = value.get_config()
+                if isinstance(config, dict):
+                    for item in config.values():
+                        visit(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                visit(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                visit(item)
+
+    visit(model)
+    return [objects[i] for i, n in counts.items() if n > 1]
+
+
+def _describe(layer: Any, where: str, keys: dict[int, int], done: set[int]) -> dict[str, Any]:
     if not isinstance(layer, Layer):
         raise TypeError(f"save: {where} is a {type(layer).__name__}, not a tinynet Layer subclass; "
                         f"only Layer subclasses can be described")
-    if id(layer) in seen:
-        raise ValueError(f"save: {where} ({type(layer).__name__}) appears twice in the model; "
-                         f"a layer shared between places cannot be saved")
-    seen.add(id(layer))
     name = type(layer).__name__
     config = layer.get_config()
     if not isinstance(config, dict):
         raise TypeError(f"save: {name}.get_config() must return a dict, got {type(config).__name__}")
-    return {"class": name,
-            "config": {k: _encode(v, f"{where} ({name}) config {k!r}", seen) for k, v in config.items()}}
+    done.add(id(layer))
+    described: dict[str, Any] = {"class": name, "config": {
+        k: _encode(v, f"{where} ({name}) config {k!r}", keys, done) for k, v in config.items()}}
+    if id(layer) in keys:
+        described["key"] = keys[id(layer)]
+    return described
 
 
-def _encode(value: Any, where: str, seen: set[int]) -> Any:
+def _encode(value: Any, where: str, keys: dict[int, int], seen: set[int]) -> Any:
     if isinstance(value, Layer):
-        return {"__layer__": describe(value, where, seen)}
+        if id(value) in seen:  # a shared layer already described at its first place
+            return {"__same__": keys[id(value)]}
+        return {"__layer__": _describe(value, where, keys, seen)}
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or isinstance(value, (bool, int, str)):
@@ -87,20 +132,27 @@ def _encode(value: Any, where: str, seen: set[int]) -> Any:
     if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
         return np.dtype(value).name
     if isinstance(value, tuple):
-        return {"__tuple__": [_encode(v, f"{where}[{i}]", seen) for i, v in enumerate(value)]}
+        return {"__tuple__": [_encode(v, f"{where}[{i}]", keys, seen) for i, v in enumerate(value)]}
     if isinstance(value, list):
-        return [_encode(v, f"{where}[{i}]", seen) for i, v in enumerate(value)]
+        return [_encode(v, f"{where}[{i}]", keys, seen) for i, v in enumerate(value)]
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"__dict__": {k: _encode(v, f"{where}[{k!r}]", seen) for k, v in value.items()}}
+        return {"__dict__": {k: _encode(v, f"{where}[{k!r}]", keys, seen) for k, v in value.items()}}
     raise ValueError(f"save: {where} = {value!r} ({type(value).__name__}) cannot be written as JSON; "
                      f"get_config() must return numbers, strings, lists, tuples, dicts and layers")
 
 
-def parse(spec: Any, known: Mapping[str, type], where: str = "load", depth: int = 0) -> Plan:
+def parse(spec: Any, known: Mapping[str, type], where: str = "load", depth: int = 0,
+          plans: dict[int, Plan] | None = None) -> Plan:
     """Check a layer description completely and return its :class:`Plan`; raise ``ValueError``."""
+    plans = {} if plans is None else plans
     if depth > MAX_DEPTH:
         raise ValueError(f"{where}: layers nested more than {MAX_DEPTH} deep")
-    if not isinstance(spec, dict) or set(spec) != {"class", "config"} or not isinstance(spec["config"], dict):
+    if depth == 0:
+        plan = parse(spec, known, where, 1, plans)
+        _check_references(plan, plans, where)
+        return plan
+    if not isinstance(spec, dict) or not {"class", "config"} <= set(spec) <= {"class", "config", "key"} \
+            or not isinstance(spec["config"], dict):
         raise ValueError(f"{where}: a layer description must be {{'class': ..., 'config': {{...}}}}, "
                          f"got {str(spec)[:80]}")
     name = spec["class"]
@@ -112,8 +164,13 @@ def parse(spec: Any, known: Mapping[str, type], where: str = "load", depth: int 
     params = inspect.signature(cls).parameters
     takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
     plan = Plan(cls, here)
+    if "key" in spec:
+        if not isinstance(spec["key"], int) or isinstance(spec["key"], bool) or spec["key"] in plans:
+            raise ValueError(f"{here}: 'key' must be an integer used once, got {spec['key']!r}")
+        plan.key = spec["key"]
+        plans[plan.key] = plan
     for key, raw in spec["config"].items():
-        value = _decode(raw, known, f"{here} config {key!r}", depth + 1)
+        value = _decode(raw, known, f"{here} config {key!r}", depth + 1, plans)
         param = params.get(key)
         if param is not None and param.kind is param.VAR_POSITIONAL:
             if not isinstance(value, (list, tuple)):
@@ -133,28 +190,52 @@ def parse(spec: Any, known: Mapping[str, type], where: str = "load", depth: int 
     return plan
 
 
-def _decode(raw: Any, known: Mapping[str, type], where: str, depth: int) -> Any:
+def _decode(raw: Any, known: Mapping[str, type], where: str, depth: int, plans: dict[int, Plan]) -> Any:
     if depth > MAX_DEPTH:
         raise ValueError(f"{where}: values nested more than {MAX_DEPTH} deep")
     if raw is None or isinstance(raw, (bool, int, float, str)):
         return raw
     if isinstance(raw, list):
-        return [_decode(v, known, f"{where}[{i}]", depth + 1) for i, v in enumerate(raw)]
+        return [_decode(v, known, f"{where}[{i}]", depth + 1, plans) for i, v in enumerate(raw)]
     if isinstance(raw, dict) and len(raw) == 1 and next(iter(raw)) in _TAGS:
         tag, body = next(iter(raw.items()))
         if tag == "__layer__":
-            return parse(body, known, where, depth + 1)
+            return parse(body, known, where, depth + 1, plans)
+        if tag == "__same__" and isinstance(body, int) and not isinstance(body, bool):
+            return SameAs(body, plans, where)
         if tag == "__tuple__" and isinstance(body, list):
-            return tuple(_decode(v, known, f"{where}[{i}]", depth + 1) for i, v in enumerate(body))
+            return tuple(_decode(v, known, f"{where}[{i}]", depth + 1, plans) for i, v in enumerate(body))
         if tag == "__dict__" and isinstance(body, dict):
-            return {k: _decode(v, known, f"{where}[{k!r}]", depth + 1) for k, v in body.items()}
+            return {k: _decode(v, known, f"{where}[{k!r}]", depth + 1, plans) for k, v in body.items()}
         if tag == "__float__" and body in ("nan", "inf", "-inf"):
             return float(body)
     raise ValueError(f"{where}: cannot read the value {str(raw)[:80]}")
 
 
+def _check_references(value: Any, plans: dict[int, Plan], where: str) -> None:
+    """Every ``{"__same__": k}`` names a layer described with ``"key": k``."""
+    if isinstance(value, SameAs):
+        if value.key not in plans:
+            raise ValueError(f"{value.where}: refers to shared layer {value.key}, which the file "
+                             f"does not describe")
+    elif isinstance(value, Plan):
+        for item in [*value.args, *value.kwargs.values()]:
+            _check_references(item, plans, where)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_references(item, plans, where)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _check_references(item, plans, where)
+
+
 def instantiate(plan: Plan) -> Layer:
-    """Build the layer a :class:`Plan` describes (children first)."""
+    """Build the layer a :class:`Plan` describes (children first; a shared layer once)."""
+    if plan.built is not None:
+        return plan.built
+    if plan.building:
+        raise ValueError(f"{plan.where}: a shared layer cannot contain itself")
+    plan.building = True
     args = [_build_value(v) for v in plan.args]
     kwargs = {k: _build_value(v) for k, v in plan.kwargs.items()}
     try:
@@ -163,10 +244,13 @@ def instantiate(plan: Plan) -> Layer:
         raise ValueError(f"{plan.where}: could not be built from its saved config: {err}") from None
     if not isinstance(layer, Layer):
         raise ValueError(f"{plan.where}: building gave a {type(layer).__name__}, not a Layer")
+    plan.built = layer
     return layer
 
 
 def _build_value(value: Any) -> Any:
+    if isinstance(value, SameAs):
+        return instantiate(value.plans[value.key])
     if isinstance(value, Plan):
         return instantiate(value)
     if isinstance(value, (list, tuple)):

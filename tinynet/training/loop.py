@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from tinynet.data.loader import DataLoader, as_target
-from tinynet.engine.checks import as_float_array, check_choice, check_int
+from tinynet.data.loader import DataLoader
+from tinynet.engine.checks import check_choice, check_int
 from tinynet.layers.base import LayerLike, check_layer
 from tinynet.losses import Loss
 from tinynet.training.callbacks import PROGRESS_MODES, Callback, History, Run, display_callbacks
@@ -62,8 +62,10 @@ def fit(
 ) -> History:
     """Train ``model`` in place for ``epochs`` passes over ``loader``; return the `History`.
 
-    Each step: forward, ``loss``, backward (the data's own gradient is skipped),
-    ``optimizer.step()``. Calling ``fit`` again continues from the current weights.
+    Each step: the gradients cleared (``zero_grad``), forward, ``loss``, backward
+    (the data's own gradient is skipped), ``optimizer.step()``. Calling ``fit``
+    again continues from the current weights. A model with several inputs (a
+    :class:`tinynet.Graph`) takes a loader over a tuple or dict of arrays.
 
     ``metrics``: names from ``tinynet.training.metrics.METRICS`` or callables returning a
     batch *sum*; ``"auto"`` is accuracy for classification losses.
@@ -91,14 +93,13 @@ def fit(
             raise TypeError(f"fit callbacks[{index}] must be a tinynet Callback, "
                             f"got {type(cb).__name__}")
 
-    dtype = _model_dtype(model)
-    if dtype is not None and loader.x.dtype != dtype:  # cast once here, not every batch in forward
-        loader = loader.with_dtype(dtype)
-    n_outputs = _probe_outputs(model, loader.x)
+    loader = _cast_inputs(model, loader)  # once here, not every batch in forward
+    output_shape = _probe_outputs(model, loader, "fit")
     if isinstance(loss, Loss):
-        loss.check_target(loader.y, n_outputs, "y")
+        loss.check_target(loader.y, output_shape, "y")
     metric_fns = _resolve_metrics(metrics, loss)
-    validation = _check_validation(validation_data, loader, loss, n_outputs)
+    validation = _check_validation(validation_data, model, loader, loss, output_shape)
+    params = model.parameters()
 
     history = History()
     log_names = ["loss", *metric_fns]
@@ -122,6 +123,8 @@ def fit(
                 total, seen = 0.0, 0
                 sums = dict.fromkeys(metric_fns, 0.0)
                 for batch, (xb, yb) in enumerate(loader, 1):
+                    for param in params:
+                        param.zero_grad()
                     output = model.forward(xb, True)
                     value = compute(output, yb)
                     if not math.isfinite(value):
@@ -130,7 +133,7 @@ def fit(
                     grad = loss.backward()
                     model.backward(grad, False)  # nobody needs the gradient of the data
                     optimizer.step()
-                    size = len(xb)
+                    size = len(yb)
                     total += value * size
                     seen += size
                     for name, fn in metric_fns.items():
@@ -144,7 +147,7 @@ def fit(
                     break
                 logs = {"loss": total / seen, **{k: v / seen for k, v in sums.items()}}
                 if validation is not None:
-                    val = _evaluate_arrays(model, compute, metric_fns, *validation)
+                    val = _evaluate_loader(model, compute, metric_fns, validation)
                     logs.update({f"val_{k}": v for k, v in val.items()})
                 for cb in listeners:
                     cb.on_epoch_end(epoch, logs)
@@ -171,44 +174,62 @@ def evaluate(
 ) -> dict[str, float]:
     """Mean loss and metrics (accuracy for classification losses) of ``model`` on ``(x, y)``.
 
-    Shape: ``x (N, in)``, ``y`` as the loss expects. Runs in inference mode
+    Shape: ``x (N, ...)`` (a tuple or dict of arrays for a model with several
+    inputs), ``y`` as the loss expects. Runs in inference mode
     (``training=False``) in batches of ``batch_size`` rows; returns
-    ``{"loss": ..., "accuracy": ...}``.
+    ``{"loss": ..., "accuracy": ...}``, each averaged over every sample (and
+    every position, for ``(B, T, C)`` outputs).
     """
     check_layer(model, "evaluate model")
-    loader = DataLoader(x, y, batch_size=check_int(batch_size, "batch_size", minimum=1))
+    loader = _cast_inputs(model, DataLoader(x, y, batch_size=check_int(batch_size, "batch_size", minimum=1)))
     if isinstance(loss, Loss):
-        loss.check_target(loader.y, _probe_outputs(model, loader.x), "y")
+        loss.check_target(loader.y, _probe_outputs(model, loader, "evaluate"), "y")
     compute = loss.compute if isinstance(loss, Loss) else loss.forward
-    return _evaluate_arrays(model, compute, _resolve_metrics(metrics, loss), loader.x, loader.y,
-                            loader.batch_size)
+    return _evaluate_loader(model, compute, _resolve_metrics(metrics, loss), loader)
 
 
-def _evaluate_arrays(model: LayerLike, compute: Callable[[Array, Array], float],
-                     fns: dict[str, Metric], x: Array, y: Array,
-                     batch_size: int = 4096) -> dict[str, float]:
-    """Sample-weighted mean loss and metrics over ``x`` in inference mode (validated inputs)."""
+def _evaluate_loader(model: LayerLike, compute: Callable[[Array, Array], float],
+                     fns: dict[str, Metric], loader: DataLoader) -> dict[str, float]:
+    """Sample-weighted mean loss and metrics over a validated loader, in inference mode."""
     total, sums = 0.0, dict.fromkeys(fns, 0.0)
-    for start in range(0, len(x), batch_size):
-        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+    for xb, yb in loader:
         output = model.forward(xb, False)
-        total += compute(output, yb) * len(xb)
+        total += compute(output, yb) * len(yb)
         for name, fn in fns.items():
             sums[name] += fn(output, yb)
-    n = len(x)
+    n = loader.n_samples
     return {"loss": total / n, **{k: v / n for k, v in sums.items()}}
 
 
-def _model_dtype(model: LayerLike) -> np.dtype[Any] | None:
+def _cast_inputs(model: LayerLike, loader: DataLoader) -> DataLoader:
+    """The loader with its inputs in the model's dtype; integers stay integers when the
+    model's first layer takes them (token ids)."""
     params = model.parameters()
-    return params[0].data.dtype if params else None
+    if not params:
+        return loader
+    dtype = params[0].data.dtype
+    keep_integers = bool(getattr(model, "integer_input", False))
+    if all(a.dtype == dtype or (keep_integers and a.dtype.kind in "iu") for a in loader.arrays):
+        return loader
+    return loader.cast(dtype, keep_integers=keep_integers)
 
 
-def _probe_outputs(model: LayerLike, x: Array) -> int:
-    """Run one row through the model (inference mode) to learn the output width;
-    a feature-count mismatch surfaces here, before any training."""
-    out = model.forward(x[:1], False)
-    return int(out.shape[1]) if out.ndim == 2 else 1
+def _probe_outputs(model: LayerLike, loader: DataLoader, where: str) -> tuple[int, ...]:
+    """Run one row through the model (inference mode) to learn its output's shape per
+    sample; a feature-count mismatch surfaces here, before any training."""
+    x = loader.x
+    if isinstance(x, tuple):
+        probe: Any = tuple(a[:1] for a in x)
+    elif isinstance(x, dict):
+        probe = {k: a[:1] for k, a in x.items()}
+    else:
+        probe = x[:1]
+    out = model.forward(probe, False)
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{where}: the model must give one array to train or evaluate with a loss, "
+                        f"got {type(out).__name__} (a Graph with several outputs gives a tuple; "
+                        f"train it with one output)")
+    return tuple(int(n) for n in out.shape[1:])
 
 
 def _resolve_metrics(metrics: Sequence[str | Metric] | str, loss: Any) -> dict[str, Metric]:
@@ -229,23 +250,29 @@ def _resolve_metrics(metrics: Sequence[str | Metric] | str, loss: Any) -> dict[s
     return resolved
 
 
-def _check_validation(data: Any, loader: DataLoader, loss: Any,
-                      n_outputs: int) -> tuple[Array, Array] | None:
+def _check_validation(data: Any, model: LayerLike, loader: DataLoader, loss: Any,
+                      output_shape: tuple[int, ...]) -> DataLoader | None:
     if data is None:
         return None
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise TypeError("validation_data must be a pair (x_val, y_val)")
-    x = as_float_array(data[0], "validation_data x").astype(loader.x.dtype, copy=False)
-    y = as_target(data[1], "validation_data y")
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(f"validation_data: x has {x.shape[0]} rows but y has {y.shape[0]} "
-                         f"(shapes {x.shape} and {y.shape})")
-    if x.shape[1:] != loader.x.shape[1:]:
-        raise ValueError(f"validation_data x must have rows shaped like the training data "
-                         f"{loader.x.shape[1:]}, got {x.shape[1:]}")
+    x, y = data
+    if isinstance(loader.x, tuple) and isinstance(x, list):
+        x = tuple(x)
+    try:
+        val = DataLoader(x, y, batch_size=4096)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"validation_data: {err}") from None
+    if type(val.x) is not type(loader.x) or (isinstance(val.x, dict) and list(val.x) != list(loader.x)):
+        raise ValueError("validation_data x must hold the same inputs as the training data (one array, "
+                         "or a tuple or dict of arrays with the same names)")
+    for mine, theirs in zip(val.arrays, loader.arrays):
+        if mine.shape[1:] != theirs.shape[1:]:
+            raise ValueError(f"validation_data x must have rows shaped like the training data "
+                             f"{theirs.shape[1:]}, got {mine.shape[1:]}")
     if isinstance(loss, Loss):
-        loss.check_target(y, n_outputs, "validation_data y")
-    return x, y
+        loss.check_target(val.y, output_shape, "validation_data y")
+    return _cast_inputs(model, val)
 
 
 class _Interrupt:

@@ -6,7 +6,7 @@ from typing import Any
 
 from tinynet.engine.checks import check_choice
 from tinynet.engine.types import Array, Shape
-from tinynet.layers.base import Layer, LayerLike, check_layer, check_unique_layers, output_shape_of
+from tinynet.layers.base import Layer, LayerLike, check_layer, output_shape_of
 from tinynet.layers.containers.merging import Add, Concat, Merge
 
 __all__ = ["Residual", "Parallel"]
@@ -22,7 +22,6 @@ class Residual(Layer):
     def __init__(self, block: LayerLike) -> None:
         check_layer(block, "Residual block")
         self.block = block
-        check_unique_layers(self)
 
     def forward(self, x: Array, training: bool = True) -> Array:
         y = self.block.forward(x, training)
@@ -71,15 +70,14 @@ class Parallel(Layer):
         for index, branch in enumerate(branches):
             check_layer(branch, f"Parallel branch {index}")
         self.branches: list[LayerLike] = list(branches)
-        check_unique_layers(self)
         self.join = check_choice(join, "Parallel join", self.JOINS)
         self._merge: Merge = Concat(-1) if join == "concat" else Add()
 
     def forward(self, x: Array, training: bool = True) -> Array:
-        return self._merge.combine([branch.forward(x, training) for branch in self.branches])
+        return self._merge.forward([branch.forward(x, training) for branch in self.branches], training)
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
-        grads = self._merge.split(grad_y)
+        grads = self._merge.backward(grad_y)
         grad_x: Array | None = None
         for branch, grad in zip(self.branches, grads):
             g = branch.backward(grad, need_input_grad)

@@ -1,4 +1,4 @@
-"""Merge layers: `Add` and `Concat` join several arrays into one.
+"""Merge layers: `Add`, `Concat` and `EinsumMerge` join several arrays into one.
 
 A *merge layer* takes a list of arrays and returns one; its backward takes
 the output gradient and returns the list of input gradients. They join
@@ -12,10 +12,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from tinynet.engine.checks import check_int
+from tinynet.engine.contraction import einsum
 from tinynet.engine.types import Array, Shape
 from tinynet.layers.base import Layer
+from tinynet.layers.core.einsum import derive_grad_spec, split_pair_spec
 
-__all__ = ["Merge", "Add", "Concat"]
+__all__ = ["Merge", "Add", "Concat", "EinsumMerge"]
 
 
 class Merge(Layer):
@@ -24,7 +26,9 @@ class Merge(Layer):
 
     Shape: ``[(B, ...), (B, ...), ...] -> (B, ...)``.
 
-    Subclasses implement ``combine(xs)``, ``split(grad_y)`` and ``combined_shape(shapes)``.
+    Subclasses implement ``combine(xs)``, ``split(grad_y, xs)`` and
+    ``combined_shape(shapes)``; the inputs of each training forward are kept per
+    call, so a merge layer may be used at several places.
     """
 
     # A merge layer takes a list, not one array: the signatures differ from Layer's on purpose.
@@ -32,20 +36,25 @@ class Merge(Layer):
         if not isinstance(xs, (list, tuple)) or not xs:
             raise TypeError(f"{type(self).__name__} joins a non-empty list of arrays, got "
                             f"{type(xs).__name__}; use it in tn.Graph or tn.Parallel")
-        return self.combine(list(xs))
+        xs = list(xs)
+        y = self.combine(xs)
+        if training:
+            self.save_for_backward(xs)
+        return y
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> list[Array]:  # type: ignore[override]
-        return self.split(grad_y)
+        (xs,) = self.saved_for_backward()
+        return self.split(grad_y, xs)
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:  # type: ignore[override]
         return self.combined_shape([tuple(s) for s in input_shapes])
 
     def combine(self, xs: list[Array]) -> Array:
-        """The joined array (keeping what ``split`` needs)."""
+        """The joined array."""
         raise NotImplementedError
 
-    def split(self, grad_y: Array) -> list[Array]:
-        """The gradient for each input of the last ``combine``."""
+    def split(self, grad_y: Array, xs: list[Array]) -> list[Array]:
+        """The gradient for each of the inputs ``xs`` that gave ``grad_y``'s output."""
         raise NotImplementedError
 
     def combined_shape(self, shapes: list[Shape]) -> Shape:
@@ -59,22 +68,17 @@ class Add(Merge):
     Shape: ``[(B, ...), (B, ...), ...] -> (B, ...)``; each ``dx_k = g``.
     """
 
-    _count = 0
-
     def combine(self, xs: list[Array]) -> Array:
         first = xs[0].shape
         if any(x.shape != first for x in xs):
             raise ValueError(f"Add needs inputs of one shape, got {[x.shape for x in xs]}")
-        self._count = len(xs)
         total = xs[0] + xs[1] if len(xs) > 1 else xs[0].copy()
         for x in xs[2:]:
             total += x
         return total
 
-    def split(self, grad_y: Array) -> list[Array]:
-        if not self._count:
-            raise RuntimeError("Add.backward called before forward")
-        return [grad_y] * self._count
+    def split(self, grad_y: Array, xs: list[Array]) -> list[Array]:
+        return [grad_y] * len(xs)
 
     def combined_shape(self, shapes: list[Shape]) -> Shape:
         if any(s != shapes[0] for s in shapes):
@@ -93,7 +97,6 @@ class Concat(Merge):
         self.axis = check_int(axis, "Concat axis")
         if self.axis == 0:
             raise ValueError("Concat axis must not be 0, the batch axis; use -1 for features")
-        self._splits: list[int] | None = None
 
     def _axis(self, ndim: int) -> int:
         axis = self.axis + ndim if self.axis < 0 else self.axis
@@ -104,17 +107,15 @@ class Concat(Merge):
 
     def combine(self, xs: list[Array]) -> Array:
         axis = self._axis(xs[0].ndim)
-        self._splits = list(np.cumsum([x.shape[axis] for x in xs[:-1]]))
         try:
             return np.concatenate(xs, axis=axis)
         except ValueError as err:
             raise ValueError(f"Concat(axis={self.axis}) cannot join shapes "
                              f"{[x.shape for x in xs]}: {err}") from None
 
-    def split(self, grad_y: Array) -> list[Array]:
-        if self._splits is None:
-            raise RuntimeError("Concat.backward called before forward")
-        return np.split(grad_y, self._splits, axis=self._axis(grad_y.ndim))
+    def split(self, grad_y: Array, xs: list[Array]) -> list[Array]:
+        axis = self._axis(grad_y.ndim)
+        return np.split(grad_y, list(np.cumsum([x.shape[axis] for x in xs[:-1]])), axis=axis)
 
     def combined_shape(self, shapes: list[Shape]) -> Shape:
         axis = self._axis(len(shapes[0]))
@@ -127,3 +128,64 @@ class Concat(Merge):
 
     def extra_repr(self) -> str:
         return "" if self.axis == -1 else f"axis={self.axis}"
+
+
+class EinsumMerge(Merge):
+    """An einsum of two activations, e.g. attention scores ``"Bqd,Bkd->Bqk"``; no weights.
+
+    Shape: the spec's, e.g. ``[(B, q, d), (B, k, d)] -> (B, q, k)``.
+
+    Backward is derived from the spec as :class:`tinynet.Einsum`'s is: the gradient
+    of each operand is an einsum of ``g`` and the *other* operand, with the indices
+    moved. For ``"Bqd,Bkd->Bqk"``::
+
+        y[B,q,k]  = sum_d a[B,q,d] b[B,k,d]     spec          "Bqd,Bkd->Bqk"
+        da[B,q,d] = sum_k g[B,q,k] b[B,k,d]     grad_a_spec   "Bqk,Bkd->Bqd"
+        db[B,k,d] = sum_q g[B,q,k] a[B,q,d]     grad_b_spec   "Bqk,Bqd->Bkd"
+
+    Use it in a :class:`tinynet.Graph` node with two sources.
+    """
+
+    def __init__(self, spec: str) -> None:
+        (self._a, self._b), self._out = split_pair_spec(spec, "EinsumMerge", "two activations")
+        self.spec = f"{self._a},{self._b}->{self._out}"
+        self._grad_a = derive_grad_spec(self.spec, 0)
+        self._grad_b = derive_grad_spec(self.spec, 1)
+        self.grad_a_spec = self._grad_a.full_spec
+        self.grad_b_spec = self._grad_b.full_spec
+
+    def combine(self, xs: list[Array]) -> Array:
+        if len(xs) != 2:
+            raise ValueError(f"EinsumMerge({self.spec!r}) joins exactly two arrays, got {len(xs)}")
+        for name, term, x in (("first", self._a, xs[0]), ("second", self._b, xs[1])):
+            if x.ndim != len(term):
+                raise ValueError(f"EinsumMerge({self.spec!r}): the {name} input needs {len(term)} axes "
+                                 f"({term!r}), got shape {x.shape}")
+        return einsum(self.spec, xs[0], xs[1])
+
+    def split(self, grad_y: Array, xs: list[Array]) -> list[Array]:
+        a, b = xs
+        return [self._grad_a(grad_y, b, a.shape), self._grad_b(grad_y, a, b.shape)]
+
+    def combined_shape(self, shapes: list[Shape]) -> Shape:
+        if len(shapes) != 2:
+            raise ValueError(f"EinsumMerge({self.spec!r}) joins exactly two arrays, got {len(shapes)}")
+        sizes: dict[str, int | None] = {}
+        for term, shape in ((self._a, shapes[0]), (self._b, shapes[1])):
+            if len(shape) != len(term):
+                raise ValueError(f"EinsumMerge({self.spec!r}): input {term!r} needs {len(term)} axes, "
+                                 f"got shape {shape}")
+            for c, n in zip(term, shape):
+                known = sizes.get(c)
+                if known is not None and n is not None and known != n:
+                    raise ValueError(f"EinsumMerge({self.spec!r}): index {c!r} has sizes {known} and {n} "
+                                     f"in shapes {shapes}")
+                sizes[c] = known if known is not None else n
+        return tuple(sizes[c] for c in self._out)
+
+    def get_config(self) -> dict[str, str]:
+        return {"spec": self.spec}
+
+    def extra_repr(self) -> str:
+        return f"{self.spec!r}; grad_a={self._grad_a!r}, grad_b={self._grad_b!r}"
+

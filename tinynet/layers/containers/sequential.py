@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any, overload
 
 from tinynet.engine.types import Array
-from tinynet.layers.base import Layer, LayerLike, check_layer, check_unique_layers, output_shape_of
+from tinynet.layers.base import Layer, LayerLike, check_layer, output_shape_of
 
 __all__ = ["Sequential"]
 
@@ -27,7 +27,6 @@ class Sequential(Layer):
         for index, layer in enumerate(layers):
             check_layer(layer, f"Sequential layer {index}")
         self.layers: list[LayerLike] = list(layers)
-        check_unique_layers(self)
         self._check_chain()
 
     def forward(self, x: Array, training: bool = True) -> Array:
@@ -47,6 +46,11 @@ class Sequential(Layer):
             return grad
         return self.layers[0].backward(grad, need_input_grad)
 
+    @property
+    def integer_input(self) -> bool:  # type: ignore[override]
+        """Whether the first layer takes integer inputs (token ids) as they are."""
+        return bool(self.layers) and bool(getattr(self.layers[0], "integer_input", False))
+
     def named_children(self) -> list[tuple[str, LayerLike]]:
         return [(str(i), layer) for i, layer in enumerate(self.layers)]
 
@@ -63,7 +67,6 @@ class Sequential(Layer):
         check_layer(layer, f"Sequential layer {len(self.layers)}")
         self.layers.append(layer)
         try:
-            check_unique_layers(self)
             self._check_chain()
         except ValueError:
             self.layers.pop()  # leave the model as it was

@@ -1,1 +1,1 @@
-"""Layers that compute: Dense, Einsum, activations, Dropout."""
+"""Layers that compute: Dense, Einsum, activations, Dropout, Flatten and Reshape."""

@@ -1,4 +1,4 @@
-"""Elementwise activations. Each keeps what its backward needs from forward.
+"""Elementwise activations. Each keeps what its backward needs, per forward call.
 
 Shape: any ``(B, ...) -> (B, ...)``; ``grad_x = grad_y * f'(x)`` elementwise.
 Constants are cast to the input's dtype so float32 stays float32.
@@ -16,39 +16,29 @@ from tinynet.layers.base import Array, Layer
 __all__ = ["LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Identity", "Softmax"]
 
 
-class _Elementwise(Layer):
-    """Shared bookkeeping: the cached tensor and the ``backward before forward`` error."""
-
-    _cache: Array | None = None
-
-    def _cached(self) -> Array:
-        if self._cache is None:
-            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
-        return self._cache
-
-
-class LeakyReLU(_Elementwise):
+class LeakyReLU(Layer):
     """``y = x if x > 0 else alpha * x``; ``f'(x) = 1 if x > 0 else alpha``.
 
     Shape: any ``(B, ...) -> (B, ...)``.
 
-    ``max(x, alpha x)`` is that function for ``0 <= alpha <= 1`` and is several
-    times cheaper than ``np.where`` on mixed-sign data. Forward keeps only the
-    mask ``x > 0`` for backward, a quarter of ``x``'s bytes (and, unlike ``x``,
-    not written by BLAS threads on another core: measurably faster to read).
+    ``max(x, alpha x)`` is that function for ``0 <= alpha <= 1`` and is cheaper
+    than ``np.where`` on mixed-sign data. Forward keeps only the mask ``x > 0``
+    for backward, a quarter of ``x``'s bytes.
     """
 
     def __init__(self, alpha: float = 0.01) -> None:
         self.alpha = check_number(alpha, "LeakyReLU alpha", low=0.0)
 
     def forward(self, x: Array, training: bool = True) -> Array:
-        self._cache = x > 0
+        if training:
+            self.save_for_backward(x > 0)
         scaled = x * x.dtype.type(self.alpha)
         return np.maximum(x, scaled) if self.alpha <= 1 else np.minimum(x, scaled)
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
         alpha = grad_y.dtype.type(self.alpha)
-        slope = self._cached().astype(grad_y.dtype)  # f'(x) = alpha + (1 - alpha) [x > 0]
+        (positive,) = self.saved_for_backward()
+        slope = positive.astype(grad_y.dtype)  # f'(x) = alpha + (1 - alpha) [x > 0]
         slope *= 1 - alpha
         slope += alpha
         slope *= grad_y
@@ -58,21 +48,23 @@ class LeakyReLU(_Elementwise):
         return f"alpha={self.alpha}"
 
 
-class ReLU(_Elementwise):
+class ReLU(Layer):
     """``y = max(x, 0)``; ``f'(x) = 1 if x > 0 else 0``.
 
     Shape: any ``(B, ...) -> (B, ...)``.
     """
 
     def forward(self, x: Array, training: bool = True) -> Array:
-        self._cache = x
+        if training:
+            self.save_for_backward(x > 0)
         return np.maximum(x, 0)
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
-        return grad_y * (self._cached() > 0)
+        (positive,) = self.saved_for_backward()
+        return grad_y * positive
 
 
-class Sigmoid(_Elementwise):
+class Sigmoid(Layer):
     """``y = 1 / (1 + exp(-x))``; ``f'(x) = y (1 - y)``.
 
     Shape: any ``(B, ...) -> (B, ...)``.
@@ -83,15 +75,16 @@ class Sigmoid(_Elementwise):
 
     def forward(self, x: Array, training: bool = True) -> Array:
         y = sigmoid(x)
-        self._cache = y
+        if training:
+            self.save_for_backward(y)
         return y
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
-        y = self._cached()
+        (y,) = self.saved_for_backward()
         return grad_y * y * (1 - y)
 
 
-class Tanh(_Elementwise):
+class Tanh(Layer):
     """``y = tanh(x)``; ``f'(x) = 1 - y^2``.
 
     Shape: any ``(B, ...) -> (B, ...)``.
@@ -99,11 +92,12 @@ class Tanh(_Elementwise):
 
     def forward(self, x: Array, training: bool = True) -> Array:
         y = np.tanh(x)
-        self._cache = y
+        if training:
+            self.save_for_backward(y)
         return y
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
-        y = self._cached()
+        (y,) = self.saved_for_backward()
         return grad_y * (1 - y * y)
 
 
@@ -120,10 +114,10 @@ class Identity(Layer):
         return grad_y
 
 
-class Softmax(_Elementwise):
+class Softmax(Layer):
     """Softmax over the last axis, for probabilities at inference.
 
-    Shape: ``(B, C) -> (B, C)``; any ``(B, ..., C)`` works row by row.
+    Shape: ``(B, ..., C) -> (B, ..., C)``, over the last axis.
 
     Train with :class:`tinynet.SoftmaxCrossEntropy` on the logits instead: the
     fused loss is stabler and cheaper. Backward, with ``p = y`` (one row)::
@@ -135,11 +129,12 @@ class Softmax(_Elementwise):
 
     def forward(self, x: Array, training: bool = True) -> Array:
         p = softmax(x)
-        self._cache = p
+        if training:
+            self.save_for_backward(p)
         return p
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
-        p = self._cached()
+        (p,) = self.saved_for_backward()
         if p.ndim != 2:  # rows of any leading shape: one (rows, classes) matrix
             rows = (-1, p.shape[-1])
             return self._backward_2d(grad_y.reshape(rows), p.reshape(rows)).reshape(p.shape)

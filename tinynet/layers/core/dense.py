@@ -11,7 +11,7 @@ from tinynet.engine.checks import check_float_dtype, check_int
 from tinynet.engine.contraction import einsum
 from tinynet.layers.base import Array, Layer
 from tinynet.layers.initializers import Initializer, RngLike, as_generator, init_config, init_weight_and_bias
-from tinynet.layers.input_checks import checked_rows
+from tinynet.layers.input_checks import checked_features
 from tinynet.layers.parameter import Parameter
 
 __all__ = ["Dense"]
@@ -20,24 +20,26 @@ __all__ = ["Dense"]
 class Dense(Layer):
     """Fully connected layer with weight ``(out, in)`` and bias ``(out,)``.
 
-    Shape: ``(B, in) -> (B, out)``.
+    Shape: ``(B, ..., in) -> (B, ..., out)``: it acts on the last axis.
 
-    Math (B = batch, i = in, o = out), with ``g = dL/dy``::
+    Math (``...`` = the leading axes, e.g. B or B, T; i = in, o = out), with ``g = dL/dy``::
 
-        y[B,o]  = sum_i x[B,i] W[o,i] + b[o]      FORWARD      "Bi,oi->Bo"
-        dW[o,i] = sum_B g[B,o] x[B,i]             GRAD_WEIGHT  "Bo,Bi->oi"
-        db[o]   = sum_B g[B,o]                    GRAD_BIAS    "Bo->o"
-        dx[B,i] = sum_o g[B,o] W[o,i]             GRAD_INPUT   "Bo,oi->Bi"
+        y[...,o]   = sum_i x[...,i] W[o,i] + b[o]     FORWARD      "...i,oi->...o"
+        dW[o,i]   += sum_... g[...,o] x[...,i]        GRAD_WEIGHT  "...o,...i->oi"
+        db[o]     += sum_... g[...,o]                 GRAD_BIAS    "...o->o"
+        dx[...,i]  = sum_o g[...,o] W[o,i]            GRAD_INPUT   "...o,oi->...i"
+
+    Each is one BLAS call: the leading axes are one matrix dimension.
 
     ``init`` names the weight initialiser (default ``"he_normal"``, bias zeros).
     ``init="uniform"`` is the article's scheme: weight then bias drawn with
     ``rng.random``, so one Generator shared by the layers reproduces its numbers.
     """
 
-    FORWARD = "Bi,oi->Bo"
-    GRAD_WEIGHT = "Bo,Bi->oi"
-    GRAD_BIAS = "Bo->o"
-    GRAD_INPUT = "Bo,oi->Bi"
+    FORWARD = "...i,oi->...o"
+    GRAD_WEIGHT = "...o,...i->oi"
+    GRAD_BIAS = "...o->o"
+    GRAD_INPUT = "...o,oi->...i"
 
     def __init__(
         self,
@@ -59,34 +61,32 @@ class Dense(Layer):
             check_float_dtype(dtype, "Dense dtype"), "Dense")
         self.weight = Parameter(weight, "weight")
         self.bias = None if bias_data is None else Parameter(bias_data, "bias")
-        self._x: Array | None = None
 
     def forward(self, x: Array, training: bool = True) -> Array:
         w = self.weight.data
-        if type(x) is not np.ndarray or x.ndim != 2 or x.shape[1] != self.in_features \
+        if type(x) is not np.ndarray or x.ndim < 2 or x.shape[-1] != self.in_features \
                 or x.dtype != w.dtype:
             x = self._checked_input(x)
-        self._x = x
+        if training:
+            self.save_for_backward(x)
         y = einsum(self.FORWARD, x, w)
         if self.bias is not None:
             y += self.bias.data
         return y
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
-        if self._x is None:
-            raise RuntimeError("Dense.backward called before forward")
-        # Written into the existing .grad buffers: no allocation per step.
-        einsum(self.GRAD_WEIGHT, grad_y, self._x, out=self.weight.grad)
+        (x,) = self.saved_for_backward()
+        self.weight.accumulate(self.GRAD_WEIGHT, grad_y, x)
         if self.bias is not None:
-            einsum(self.GRAD_BIAS, grad_y, out=self.bias.grad)
+            self.bias.accumulate(self.GRAD_BIAS, grad_y)
         return einsum(self.GRAD_INPUT, grad_y, self.weight.data) if need_input_grad else None
 
     def output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
-        if len(input_shape) != 2 or input_shape[1] != self.in_features:
+        if len(input_shape) < 2 or input_shape[-1] != self.in_features:
             raise ValueError(
-                f"{self!r} expects input of shape (batch, {self.in_features}), got {input_shape}"
+                f"{self!r} expects input of shape (batch, ..., {self.in_features}), got {input_shape}"
             )
-        return (input_shape[0], self.out_features)
+        return (*input_shape[:-1], self.out_features)
 
     def get_config(self) -> dict[str, Any]:
         return {"in_features": self.in_features, "out_features": self.out_features,
@@ -99,6 +99,6 @@ class Dense(Layer):
 
     def _checked_input(self, x: Any) -> Array:
         """The slow path of ``forward``: convert, cast to the weight's dtype, or explain."""
-        return checked_rows(x, f"Dense(in_features={self.in_features}, out_features={self.out_features})",
+        return checked_features(x, f"Dense(in_features={self.in_features}, out_features={self.out_features})",
                             self.in_features, self.weight.data.dtype,
                             lambda width: f"Dense({width}, {self.out_features})")

@@ -34,20 +34,20 @@ class Dropout(Layer):
         self.p = check_number(p, "Dropout p", low=0, high=1, high_open=True)
         self.rng = as_generator(rng, "Dropout rng")
         self.fixed_mask: Array | None = None
-        self._scaled_mask: Array | None = None  # keep / (1 - p) of the last training forward
 
     def forward(self, x: Array, training: bool = True) -> Array:
-        if not training or self.p == 0:
-            self._scaled_mask = None
+        if not training:
             return x
-        keep = self._mask_for(x)
-        self._scaled_mask = keep.astype(x.dtype, copy=False) * x.dtype.type(1 / (1 - self.p))
-        return x * self._scaled_mask
+        if self.p == 0:
+            self.save_for_backward(None)
+            return x
+        scaled_mask = self._mask_for(x).astype(x.dtype, copy=False) * x.dtype.type(1 / (1 - self.p))
+        self.save_for_backward(scaled_mask)
+        return x * scaled_mask
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
-        if self._scaled_mask is None:  # inference forward or p == 0: identity
-            return grad_y
-        return grad_y * self._scaled_mask
+        (scaled_mask,) = self.saved_for_backward()
+        return grad_y if scaled_mask is None else grad_y * scaled_mask
 
     def fix_mask(self, mask: Any) -> None:
         """Use ``mask`` (1 = keep, 0 = drop; the shape of the input) on every training

@@ -34,7 +34,7 @@ from tinynet.layers.base import Array, Layer
 from tinynet.layers.initializers import Initializer, RngLike, as_generator, init_config, init_weight_and_bias
 from tinynet.layers.parameter import Parameter
 
-__all__ = ["Einsum", "GradSpec", "derive_grad_spec"]
+__all__ = ["Einsum", "GradSpec", "derive_grad_spec", "split_pair_spec"]
 
 
 class GradSpec:
@@ -76,6 +76,13 @@ class GradSpec:
         out[...] = grad[self._expand]  # broadcast along the summed-away axes, no temporary
         return out
 
+    def accumulate(self, param: Parameter, grad_y: Array, other: Array) -> None:
+        """Add this gradient into ``param.grad`` (no temporary when nothing was summed away)."""
+        if self.summed:
+            param.add_grad(self(grad_y, other, param.data.shape))
+        else:
+            param.accumulate(self.spec, grad_y, other)
+
     def __repr__(self) -> str:
         """What runs: ``'Bo,oi->Bi'``, plus ``broadcast along 'j'`` when needed."""
         return repr(self.spec) + (f" broadcast along {self.summed!r}" if self.summed else "")
@@ -87,7 +94,7 @@ def derive_grad_spec(spec: str, operand: int) -> GradSpec:
     >>> derive_grad_spec("Bi,oi->Bo", 1).full_spec
     'Bo,Bi->oi'
     """
-    terms, out = _split(spec)
+    terms, out = split_pair_spec(spec)
     return GradSpec(out, terms[1 - operand], terms[operand])
 
 
@@ -135,7 +142,7 @@ class Einsum(Layer):
         rng: RngLike = None,
         dtype: DTypeLike = np.float64,
     ) -> None:
-        (x_term, w_term), out = _split(spec)
+        (x_term, w_term), out = split_pair_spec(spec)
         self.spec = f"{x_term},{w_term}->{out}"
         self._x_term, self._w_term, self._out = x_term, w_term, out
         shape = _check_shape(weight_shape, f"Einsum({self.spec!r}) weight_shape")
@@ -166,7 +173,6 @@ class Einsum(Layer):
         # Input axes whose size is fixed by the weight or the bias, checked per forward.
         self._input_checks = [(axis, self._sizes[c]) for axis, c in enumerate(x_term)
                               if c in self._sizes]
-        self._x: Array | None = None
 
     def forward(self, x: Array, training: bool = True) -> Array:
         if not isinstance(x, np.ndarray) or x.ndim != len(self._x_term) or any(
@@ -174,24 +180,22 @@ class Einsum(Layer):
             self._raise_bad_input(x)
         if x.dtype != self.weight.data.dtype:
             x = np.asarray(x, dtype=self.weight.data.dtype)
-        self._x = x
+        if training:
+            self.save_for_backward(x)
         y = einsum(self.spec, x, self.weight.data)
         if self.bias is not None:
             y += self.bias.data
         return y
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
-        x = self._x
-        if x is None:
-            raise RuntimeError("Einsum.backward called before forward")
+        (x,) = self.saved_for_backward()
         w = self.weight.data
-        # Written into the existing .grad buffers: they keep the parameter's dtype.
-        self._grad_weight(grad_y, x, w.shape, out=self.weight.grad)
+        self._grad_weight.accumulate(self.weight, grad_y, x)
         if self.bias is not None and self.grad_bias_spec is not None:
             if self._bias_sums:
-                einsum(self.grad_bias_spec, grad_y, out=self.bias.grad)
+                self.bias.accumulate(self.grad_bias_spec, grad_y)
             else:  # the bias covers every output axis: its gradient is g itself
-                np.copyto(self.bias.grad, grad_y, casting="same_kind")
+                self.bias.add_grad(grad_y)
         return self._grad_input(grad_y, w, x.shape) if need_input_grad else None
 
     def output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
@@ -247,31 +251,31 @@ class Einsum(Layer):
                          f"{self._x_term!r}), but received input with shape {x.shape}")
 
 
-def _split(spec: Any) -> tuple[tuple[str, str], str]:
-    """Check that ``spec`` is a differentiable ``"x,w->out"`` and split it
+def split_pair_spec(spec: Any, owner: str = "Einsum",
+                    operands: str = "the input and the weight") -> tuple[tuple[str, str], str]:
+    """Check that ``spec`` is a differentiable two-operand ``"a,b->out"`` and split it
     (:func:`tinynet.engine.contraction.parse_spec` does the checks every einsum needs)."""
     if not isinstance(spec, str):
-        raise TypeError(f"Einsum spec must be a str such as 'Bi,oi->Bo', got {type(spec).__name__}")
-    where = f"Einsum spec {spec!r}"
+        raise TypeError(f"{owner} spec must be a str such as 'Bi,oi->Bo', got {type(spec).__name__}")
+    where = f"{owner} spec {spec!r}"
     if "." in spec:
         raise ValueError(f"{where}: ellipsis ('...') is not supported; name every index")
     if "->" not in spec:
         raise ValueError(f"{where} needs an explicit output, e.g. 'Bi,oi->Bo'")
     n_terms = spec.split("->", 1)[0].count(",") + 1
     if n_terms != 2:
-        raise ValueError(f"{where} must have exactly two operands (the input and the weight), "
-                         f"got {n_terms}")
+        raise ValueError(f"{where} must have exactly two operands ({operands}), got {n_terms}")
     try:
         terms, out = parse_spec(spec, 2)
     except ValueError as err:
-        raise ValueError(f"Einsum: {err}") from None
+        raise ValueError(f"{owner}: {err}") from None
     for term in [*terms, out]:
         repeated = sorted({c for c in term if term.count(c) > 1})
         if repeated:
             raise ValueError(f"{where}: index {repeated[0]!r} is repeated in {term!r} (a diagonal "
                              f"or trace); its gradient is not an einsum of this form")
     if not terms[0] or not terms[1]:
-        raise ValueError(f"{where}: the input and the weight need at least one index each")
+        raise ValueError(f"{where}: {operands} need at least one index each")
     return (terms[0], terms[1]), out
 
 

@@ -1,4 +1,4 @@
-"""Batch normalization over the batch axis, with running statistics for inference."""
+"""Batch normalization per feature (channel), with running statistics for inference."""
 
 from __future__ import annotations
 
@@ -10,40 +10,41 @@ from numpy.typing import DTypeLike
 from tinynet.engine.checks import check_float_dtype, check_int, check_number
 from tinynet.engine.contraction import einsum
 from tinynet.layers.base import Array, Layer
-from tinynet.layers.input_checks import checked_rows
 from tinynet.layers.parameter import Parameter
 
 __all__ = ["BatchNorm"]
 
 
 class BatchNorm(Layer):
-    """Batch normalization (Ioffe & Szegedy 2015) with PyTorch's ``BatchNorm1d`` semantics.
+    """Batch normalization (Ioffe & Szegedy 2015) with PyTorch's ``BatchNorm1d``/``2d`` semantics.
 
-    Shape: ``(B, features) -> (B, features)``.
+    Shape: ``(B, C) -> (B, C)`` or ``(B, C, ...) -> (B, C, ...)``: one mean and
+    variance per feature (channel) ``C``, axis 1, taken over the batch and every
+    position (``n`` values: ``B`` times the positions).
 
-    Training (statistics of the batch; ``B > 1``), per feature ``f``::
+    Training (statistics of the batch; ``n > 1``), per feature ``f``::
 
-        mean[f] = 1/B sum_B x[B,f]                        BATCH_SUM  "Bf->f"
-        var[f]  = 1/B sum_B (x - mean)[B,f]^2             BATCH_DOT  "Bf,Bf->f"
+        mean[f] = 1/n sum_{B,...} x[B,f,...]                  BATCH_SUM  "Bf...->f"
+        var[f]  = 1/n sum_{B,...} (x - mean)[B,f,...]^2       BATCH_DOT  "Bf...,Bf...->f"
         xhat    = (x - mean) / sqrt(var + eps)
         y       = weight * xhat + bias
         running_mean = (1 - momentum) running_mean + momentum mean
-        running_var  = (1 - momentum) running_var  + momentum var B / (B - 1)   (unbiased)
+        running_var  = (1 - momentum) running_var  + momentum var n / (n - 1)   (unbiased)
 
     Inference (``training=False``) uses ``running_mean``/``running_var`` instead
     (they start at 0 and 1). Backward, with ``g = dL/dy`` and ``s = 1/sqrt(var + eps)``::
 
-        dbias[f]   = sum_B g[B,f]                         BATCH_SUM  "Bf->f"
-        dweight[f] = sum_B g[B,f] xhat[B,f]               BATCH_DOT  "Bf,Bf->f"
-        dx = weight s / B (B g - dbias - xhat dweight)    (training: mean and var depend on x)
-        dx = weight s g                                   (inference: they are constants)
+        dbias[f]   += sum_{B,...} g[B,f,...]                  BATCH_SUM  "Bf...->f"
+        dweight[f] += sum_{B,...} g[B,f,...] xhat[B,f,...]    BATCH_DOT  "Bf...,Bf...->f"
+        dx = weight s / n (n g - sum g - xhat sum g xhat)     (training: mean and var depend on x)
+        dx = weight s g                                       (inference: they are constants)
 
     ``weight`` (gamma) starts at ones, ``bias`` (beta) at zeros. The running
     statistics are not trained; :meth:`own_buffers` declares them (saved with the weights).
     """
 
-    BATCH_SUM = "Bf->f"
-    BATCH_DOT = "Bf,Bf->f"
+    BATCH_SUM = "Bf...->f"
+    BATCH_DOT = "Bf...,Bf...->f"
 
     def __init__(self, features: int, momentum: float = 0.1, eps: float = 1e-5,
                  dtype: DTypeLike = np.float64) -> None:
@@ -55,9 +56,6 @@ class BatchNorm(Layer):
         self.bias = Parameter(np.zeros(self.features, dtype=dt), "bias")
         self.running_mean = np.zeros(self.features, dtype=dt)
         self.running_var = np.ones(self.features, dtype=dt)
-        self._xhat: Array | None = None
-        self._inv_std: Array | None = None
-        self._training = True
 
     @property
     def in_features(self) -> int:
@@ -66,61 +64,60 @@ class BatchNorm(Layer):
 
     def forward(self, x: Array, training: bool = True) -> Array:
         dt = self.weight.data.dtype
-        if type(x) is not np.ndarray or x.ndim != 2 or x.shape[1] != self.features or x.dtype != dt:
-            x = checked_rows(x, f"BatchNorm(features={self.features})", self.features, dt,
-                             lambda width: f"BatchNorm({width})")
+        if type(x) is not np.ndarray or x.ndim < 2 or x.shape[1] != self.features or x.dtype != dt:
+            x = self._checked_input(x)
+        per_feature = (self.features,) + (1,) * (x.ndim - 2)  # broadcasts along axis 1
         if training:
-            centered, var = self._centered_batch(x)
+            centered, var = self._centered_batch(x, per_feature)
         else:
-            centered, var = x - self.running_mean, self.running_var
-        self._inv_std = 1 / np.sqrt(var + dt.type(self.eps))
-        centered *= self._inv_std  # in place: x - mean is needed once, as xhat
-        self._xhat = centered
-        self._training = training
-        y = centered * self.weight.data
-        y += self.bias.data
+            centered, var = x - self.running_mean.reshape(per_feature), self.running_var
+        inv_std = (1 / np.sqrt(var + dt.type(self.eps))).reshape(per_feature)
+        centered *= inv_std  # in place: x - mean is needed once, as xhat
+        if training:
+            self.save_for_backward(centered, inv_std)
+        y = centered * self.weight.data.reshape(per_feature)
+        y += self.bias.data.reshape(per_feature)
         return y
 
-    def _centered_batch(self, x: Array) -> tuple[Array, Array]:
+    def _centered_batch(self, x: Array, per_feature: tuple[int, ...]) -> tuple[Array, Array]:
         """``(x - mean, var)`` of the batch; updates the running statistics."""
-        batch = x.shape[0]
-        if batch < 2:
-            raise ValueError(f"BatchNorm needs more than 1 sample per batch in training to "
+        n = x.size // self.features
+        if n < 2:
+            raise ValueError(f"BatchNorm needs more than 1 value per feature in training to "
                              f"estimate a variance, got input of shape {x.shape}; use a larger "
                              f"batch_size, or DataLoader(last_batch='drop') so no 1-row batch remains")
         dt = x.dtype.type
-        mean = einsum(self.BATCH_SUM, x) / dt(batch)
-        centered = x - mean
-        var = einsum(self.BATCH_DOT, centered, centered) / dt(batch)
+        mean = einsum(self.BATCH_SUM, x) / dt(n)
+        centered = x - mean.reshape(per_feature)
+        var = einsum(self.BATCH_DOT, centered, centered) / dt(n)
         m = dt(self.momentum)
         self.running_mean *= 1 - m
         self.running_mean += m * mean
         self.running_var *= 1 - m
-        self.running_var += m * var * dt(batch / (batch - 1))
+        self.running_var += m * var * dt(n / (n - 1))
         return centered, var
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
-        if self._xhat is None or self._inv_std is None:
-            raise RuntimeError("BatchNorm.backward called before forward")
-        xhat = self._xhat
-        # Written into the existing .grad buffers: they keep the parameter's dtype.
-        einsum(self.BATCH_SUM, grad_y, out=self.bias.grad)
-        einsum(self.BATCH_DOT, grad_y, xhat, out=self.weight.grad)
+        xhat, inv_std = self.saved_for_backward()
+        grad_bias = einsum(self.BATCH_SUM, grad_y)
+        grad_weight = einsum(self.BATCH_DOT, grad_y, xhat)
+        self.bias.add_grad(grad_bias)
+        self.weight.add_grad(grad_weight)
         if not need_input_grad:
             return None
-        scale = self.weight.data * self._inv_std
-        if not self._training:
-            return grad_y * scale
-        batch = xhat.dtype.type(xhat.shape[0])
-        return (scale / batch) * (batch * grad_y - self.bias.grad - xhat * self.weight.grad)
+        per_feature = inv_std.shape
+        scale = self.weight.data.reshape(per_feature) * inv_std
+        n = xhat.dtype.type(xhat.size // self.features)
+        return (scale / n) * (n * grad_y - grad_bias.reshape(per_feature)
+                              - xhat * grad_weight.reshape(per_feature))
 
     def own_buffers(self) -> list[tuple[str, Array]]:
         """The non-trained state (running statistics), updated in place."""
         return [("running_mean", self.running_mean), ("running_var", self.running_var)]
 
     def output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
-        if len(input_shape) != 2 or input_shape[1] != self.features:
-            raise ValueError(f"{self!r} expects input of shape (batch, {self.features}), "
+        if len(input_shape) < 2 or input_shape[1] != self.features:
+            raise ValueError(f"{self!r} expects input of shape (batch, {self.features}, ...), "
                              f"got {input_shape}")
         return input_shape
 
@@ -131,3 +128,20 @@ class BatchNorm(Layer):
     def extra_repr(self) -> str:
         dtype = "" if self.weight.dtype == np.float64 else f", dtype={self.weight.dtype}"
         return f"features={self.features}, momentum={self.momentum}, eps={self.eps}{dtype}"
+
+    def _checked_input(self, x: Any) -> Array:
+        """The slow path of ``forward``: convert, cast to the weight's dtype, or explain."""
+        name = f"BatchNorm(features={self.features})"
+        if not isinstance(x, np.ndarray):
+            try:
+                x = np.asarray(x)
+            except (TypeError, ValueError) as err:
+                raise TypeError(f"{name} expects an array of numbers, got {type(x).__name__}") from err
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"{name} expects numbers, got an array of dtype {x.dtype}")
+        if x.ndim < 2 or x.shape[1] != self.features:
+            hint = f"; use BatchNorm({x.shape[1]})" if x.ndim >= 2 else ""
+            raise ValueError(f"{name} expected input of shape (batch, {self.features}) or (batch, "
+                             f"{self.features}, ...): features on axis 1, but received input with "
+                             f"shape {x.shape}{hint}")
+        return x.astype(self.weight.data.dtype, copy=False)
