@@ -65,12 +65,14 @@ def test_bce_errors():
         loss.forward(np.zeros((4, 3)), np.zeros(4))
     with pytest.raises(ValueError, match=r"labels 0 and 1 only, got \[2\]"):
         loss.forward(np.zeros(3), np.array([0, 1, 2]))
-    with pytest.raises(ValueError, match=r"shape \(B,\) or \(B, 1\), got shape \(3, 2\)"):
+    with pytest.raises(ValueError, match=r"shaped like the logits \(B, \), got shape \(3, 2\)"):
         loss.forward(np.zeros(3), np.zeros((3, 2)))
     with pytest.raises(ValueError, match="same number of rows"):
         loss.forward(np.zeros(3), np.zeros(4))
-    with pytest.raises(ValueError, match=r"logits must be \(batch,\) or \(batch, outputs\)"):
+    with pytest.raises(ValueError, match=r"shaped like the logits \(B, 1, 1\), got shape \(2,\)"):
         loss.forward(np.zeros((2, 1, 1)), np.zeros(2))
+    with pytest.raises(ValueError, match=r"logits must be an array \(batch, ...\), got \(\)"):
+        loss.forward(np.zeros(()), np.zeros(2))
     with pytest.raises(RuntimeError, match="before forward"):
         tn.SigmoidBinaryCrossEntropy().backward()
 
@@ -105,7 +107,7 @@ def test_mse_gradient_is_the_scaled_residual(batch, outputs, seed):
 
 def test_mse_errors():
     loss = tn.MeanSquaredError()
-    with pytest.raises(ValueError, match=r"shape \(B, 2\) to match the model's 2 outputs, got \(4,\); "
+    with pytest.raises(ValueError, match=r"shape \(B, 2\) to match the model's outputs, got \(4,\); "
                                          r"for one target per sample end the model in Dense"):
         loss.forward(np.zeros((4, 2)), np.zeros(4))
     with pytest.raises(ValueError, match=r"got \(4, 3\)"):

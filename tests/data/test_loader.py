@@ -75,7 +75,9 @@ def test_dtype_and_integer_inputs():
     loader = tn.DataLoader(np.ones((4, 2), dtype=int), np.zeros(4, dtype=int), dtype=np.float32)
     xb, yb = next(iter(loader))
     assert xb.dtype == np.float32 and yb.dtype.kind == "i"
-    assert tn.DataLoader(np.ones((4, 2), dtype=int), np.zeros(4)).x.dtype == np.float64
+    # Without dtype, integer inputs stay integers (token ids); fit casts them for a float model.
+    assert tn.DataLoader(np.ones((4, 2), dtype=int), np.zeros(4)).x.dtype == np.int64
+    assert tn.DataLoader(np.ones((4, 2), dtype=bool), np.zeros(4)).x.dtype == np.float64
 
 
 def test_one_hot():

@@ -7,6 +7,7 @@ import inspect
 from typing import Any
 
 import numpy as np
+import pytest
 
 import tinynet as tn
 from tinynet.saving.layer_configs import describe, instantiate, parse, registry
@@ -15,21 +16,29 @@ TOLERANCE = 1e-7
 
 
 def check_layer(layer: Any, x: np.ndarray, tolerance: float = TOLERANCE) -> float:
-    """Gradcheck ``layer`` on ``x`` (float64) and check the protocol:
-    ``.grad`` has the shape/dtype of ``.data``, and backward overwrites it
-    (two identical backward calls leave the same gradient, not twice it).
-    A layer with parameters is also rebuilt in float32 (see :func:`check_float32_grads`)."""
+    """Gradcheck ``layer`` on ``x`` (float64) and check the protocol v2: ``.grad`` has the
+    shape/dtype of ``.data``; two forward calls then two backward calls (last in, first
+    out) *add* their gradients (a second identical pass doubles them), and a backward
+    with no forward left to answer is an error. A layer with parameters is also rebuilt
+    in float32 (see :func:`check_float32_grads`)."""
     error = tn.gradcheck(layer, x)
     assert error < tolerance, f"{layer!r}: gradcheck relative error {error:.3g}"
+    layer.zero_grad()
     y = layer.forward(x, True)
     grad_y = np.random.default_rng(1).standard_normal(y.shape)
     grad_x = layer.backward(grad_y)
     assert grad_x.shape == x.shape and grad_x.dtype == x.dtype
     first = [p.grad.copy() for p in layer.parameters()]
-    layer.backward(grad_y)
-    for p, before in zip(layer.parameters(), first):
+    layer.forward(x, True)
+    layer.forward(x, True)
+    for _ in range(2):
+        np.testing.assert_allclose(layer.backward(grad_y), grad_x, rtol=1e-12, atol=1e-14)
+    for p, once in zip(layer.parameters(), first):
         assert p.grad.shape == p.data.shape and p.grad.dtype == p.data.dtype, p
-        np.testing.assert_array_equal(p.grad, before, err_msg=f"{p.name}: backward must overwrite")
+        np.testing.assert_allclose(p.grad, 3 * once, rtol=1e-12, atol=1e-14,
+                                   err_msg=f"{p.name}: backward must add into .grad")
+    with pytest.raises(RuntimeError, match="backward called without a forward"):
+        layer.backward(grad_y)
     if layer.parameters():
         check_float32_grads(layer, x, grad_y, first)
     return error
@@ -64,6 +73,7 @@ def check_float32_grads(layer: tn.Layer, x: np.ndarray, grad_y: np.ndarray,
     params = twin.parameters()
     assert all(p.dtype == np.float32 for p in params), [p.dtype for p in params]
     buffers = [p.grad for p in params]
+    twin.zero_grad()
     twin.forward(x.astype(np.float32), True)
     twin.backward(grad_y.astype(np.float64))
     for p, buffer, want in zip(params, buffers, grads64):
@@ -82,10 +92,13 @@ def away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarr
 def check_skipping_the_input_grad(layer: Any, x: np.ndarray) -> None:
     """``backward(..., need_input_grad=False)`` returns None and leaves the same parameter
     gradients as a full backward."""
+    layer.zero_grad()
     y = layer.forward(x)
     grad_y = np.random.default_rng(1).standard_normal(y.shape)
     assert layer.backward(grad_y) is not None
     full = [p.grad.copy() for p in layer.parameters()]
+    layer.zero_grad()
+    layer.forward(x)
     assert layer.backward(grad_y, need_input_grad=False) is None
     for p, want in zip(layer.parameters(), full):
         np.testing.assert_array_equal(p.grad, want)

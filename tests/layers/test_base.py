@@ -1,6 +1,7 @@
-"""The Layer base: containers refuse one layer object at two places, buffers by name,
-one output-shape helper for every container."""
+"""The Layer base: one layer object at several places (parameters listed once, gradients
+summed), buffers by name, one output-shape helper for every container."""
 
+import numpy as np
 import pytest
 from helpers.models import model_with_buffers
 
@@ -11,31 +12,33 @@ def shared_dense():
     return tn.Dense(3, 3, rng=0)
 
 
-@pytest.mark.parametrize("build, places", [
-    (lambda d: tn.Sequential(d, tn.Tanh(), d), ("0", "2")),
-    (lambda d: tn.Parallel(d, d), ("0", "1")),
-    (lambda d: tn.Parallel(tn.Sequential(d, tn.Tanh()), d, join="sum"), ("0.0", "1")),
-    (lambda d: tn.Residual(tn.Sequential(d, d)), ("0", "1")),
-    (lambda d: tn.Sequential(tn.Sequential(d, tn.ReLU()), tn.Residual(d)), ("0.0", "1.block")),
-    (lambda d: tn.Graph("x", {"a": (tn.Sequential(d), "x"), "b": (tn.Residual(d), "a")}, "b"),
-     ("a.0", "b.block")),
+@pytest.mark.parametrize("build, first_place", [
+    (lambda d: tn.Sequential(d, tn.Tanh(), d), "0"),
+    (lambda d: tn.Parallel(d, d), "0"),
+    (lambda d: tn.Parallel(tn.Sequential(d, tn.Tanh()), d, join="sum"), "0.0"),
+    (lambda d: tn.Residual(tn.Sequential(d, d)), "block.0"),
+    (lambda d: tn.Sequential(tn.Sequential(d, tn.ReLU()), tn.Residual(d)), "0.0"),
+    (lambda d: tn.Graph("x", {"a": (tn.Sequential(d), "x"), "b": (tn.Residual(d), "a")}, "b"), "a.0"),
 ])
-def test_containers_refuse_a_layer_object_used_twice(build, places):
-    with pytest.raises(ValueError) as err:
-        build(shared_dense())
-    message = str(err.value)
-    assert f"positions {places[0]!r} and {places[1]!r} use the same layer object" in message
-    assert "Dense(in_features=3, out_features=3, bias=True)" in message
-    assert "create another Dense" in message
+def test_containers_take_one_layer_object_at_several_places(build, first_place):
+    dense = shared_dense()
+    model = build(dense)
+    assert model.parameters() == [dense.weight, dense.bias]  # listed once
+    assert [name for name, _ in model.named_parameters()] == [f"{first_place}.weight",
+                                                              f"{first_place}.bias"]
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    assert tn.gradcheck(model, x) < 1e-7  # the gradient is the sum over the uses
 
 
-def test_a_shared_activation_or_container_is_refused_too():
+def test_a_shared_activation_or_container_keeps_one_entry_per_use():
     act = tn.Tanh()
-    with pytest.raises(ValueError, match="positions '1' and '3' use the same layer object Tanh()"):
-        tn.Sequential(tn.Dense(3, 3), act, tn.Dense(3, 3), act)
-    block = tn.Sequential(tn.Dense(3, 3))
-    with pytest.raises(ValueError, match="positions '0' and '1' use the same layer object Sequential"):
-        tn.Sequential(block, block)
+    model = tn.Sequential(tn.Dense(3, 3, rng=0), act, tn.Dense(3, 3, rng=1), act)
+    x = np.random.default_rng(1).standard_normal((5, 3))
+    assert tn.gradcheck(model, x) < 1e-7
+    block = tn.Sequential(tn.Dense(3, 3, rng=2), tn.Tanh())
+    twice = tn.Sequential(block, block)
+    assert len(twice.parameters()) == 2 and len(list(twice.named_layers())) == 4
+    assert tn.gradcheck(twice, x) < 1e-7
 
 
 def test_distinct_layers_and_slices_still_work():

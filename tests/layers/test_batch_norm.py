@@ -29,21 +29,27 @@ def test_batchnorm_gradcheck(training):
     if training:
         check_layer(layer, x)
         return
-    layer.running_mean[:], layer.running_var[:] = 0.5, 2.0
+    # Inference keeps nothing for backward (evaluate and predict never call it).
+    layer.forward(x, training=False)
+    with pytest.raises(RuntimeError, match="BatchNorm.backward called without a forward"):
+        layer.backward(np.ones_like(x))
 
-    class Inference(tn.Layer):  # gradcheck runs training=True; pin inference mode
-        def forward(self, x, training=True):
-            return layer.forward(x, training=False)
 
-        def backward(self, grad_y, need_input_grad=True):
-            return layer.backward(grad_y)
-
-        def named_children(self):  # so that weight and bias are checked in inference mode too
-            return [("bn", layer)]
-
-    errors = tn.gradcheck_details(Inference(), x)
-    assert set(errors) == {"input", "bn.weight", "bn.bias"}, errors
-    assert max(errors.values()) < 1e-7, errors
+@pytest.mark.parametrize("shape", [(6, 3, 5), (4, 3, 2, 3)])
+def test_batchnorm_over_channels_of_sequences_and_images(shape):
+    """(B, C, L) and (B, C, H, W): statistics per channel over the batch and every position
+    (PyTorch's BatchNorm1d/2d)."""
+    x = np.random.default_rng(X_SEED).standard_normal(shape) * 2 + 1
+    layer = random_batchnorm(3)
+    axes = (0, *range(2, len(shape)))
+    mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    gamma = layer.weight.data.reshape(1, 3, *[1] * (len(shape) - 2))
+    beta = layer.bias.data.reshape(gamma.shape)
+    np.testing.assert_allclose(layer.forward(x), gamma * (x - mean) / np.sqrt(var + 1e-5) + beta,
+                               rtol=1e-12, atol=1e-12)
+    layer.clear_saved()
+    assert tn.gradcheck(layer, x) < 1e-7
+    assert layer.output_shape((None, *shape[1:])) == (None, *shape[1:])
 
 
 def test_batchnorm_gradcheck_inside_a_model_with_a_loss():
@@ -97,7 +103,7 @@ def test_batchnorm_output_has_zero_mean_unit_variance(batch, features, seed, sca
 
 
 def test_batchnorm_errors_and_chain_check():
-    with pytest.raises(ValueError, match=r"more than 1 sample per batch .* shape \(1, 3\)"):
+    with pytest.raises(ValueError, match=r"more than 1 value per feature .* shape \(1, 3\)"):
         tn.BatchNorm(3).forward(np.ones((1, 3)))
     assert tn.BatchNorm(3).forward(np.ones((1, 3)), training=False).shape == (1, 3)
     with pytest.raises(ValueError, match=r"BatchNorm\(features=3\) expected input of shape \(batch, 3\)"):
@@ -123,6 +129,7 @@ def test_float32_end_to_end_for_dropout_and_batchnorm():
     bn = model[1]
     for array in (bn.weight.data, bn.weight.grad, bn.bias.grad, bn.running_mean, bn.running_var):
         assert array.dtype == np.float32
+    model[3].forward(np.ones((32, 8), np.float32))
     assert model[3].backward(np.ones((32, 8), np.float32)).dtype == np.float32
 
 
@@ -143,7 +150,7 @@ def test_batchnorm_takes_array_likes_like_dense():
     np.testing.assert_allclose(y, [[-1, -1], [1, 1]], atol=1e-4)
     with pytest.raises(TypeError, match=r"BatchNorm\(features=2\) expects numbers, got .* dtype <U1"):
         layer.forward([["a", "b"]])
-    with pytest.raises(ValueError, match=r"received input with shape \(2,\); for a single sample"):
+    with pytest.raises(ValueError, match=r"received input with shape \(2,\)"):
         layer.forward([1.0, 2.0])
     with pytest.raises(ValueError, match=r"gives 3 features, so either change it or use BatchNorm\(3\)"):
         layer.forward(np.ones((4, 3)))

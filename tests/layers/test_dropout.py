@@ -46,7 +46,8 @@ def test_dropout_inverted_scaling_and_inference_identity():
     assert y.mean() == pytest.approx(1.0, abs=0.02)  # expectation preserved
     np.testing.assert_array_equal(layer.backward(np.ones_like(x)), y)  # dx = g * keep / (1 - p)
     assert layer.forward(x, training=False) is x
-    assert layer.backward(x) is x
+    with pytest.raises(RuntimeError, match="Dropout.backward called without a forward"):
+        layer.backward(x)  # inference keeps nothing for backward
     assert layer(x) is x  # __call__ is inference
     assert tn.Dropout(0.0).forward(x, training=True) is x
 

@@ -98,10 +98,14 @@ def test_graph_wiring_errors_at_construction(nodes, output, message):
         tn.Graph(inputs="x", nodes=nodes, output=output)
 
 
-def test_one_layer_object_in_two_nodes_is_rejected():
-    shared = tn.Dense(3, 3)
-    with pytest.raises(ValueError, match="'a' and 'b' use the same layer object"):
-        tn.Graph(inputs="x", nodes={"a": (shared, "x"), "b": (shared, "a")}, output="b")
+def test_one_layer_object_in_two_nodes_shares_its_weights():
+    shared = tn.Dense(3, 3, rng=0)
+    graph = tn.Graph(inputs="x", nodes={"a": (shared, "x"), "t": (tn.Tanh(), "a"), "b": (shared, "t")},
+                     output="b")
+    assert graph.parameters() == [shared.weight, shared.bias]
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    np.testing.assert_allclose(graph(x), shared(np.tanh(shared(x))), rtol=1e-12)
+    assert tn.gradcheck(graph, x) < 1e-7
 
 
 def test_a_graph_node_must_be_a_layer():

@@ -68,14 +68,15 @@ def test_sequential_sizes_must_chain_and_layers_must_be_layers():
         tn.Sequential(tn.Dense(4, 10), tn.ReLU)
 
 
-def test_sequential_append_refuses_a_layer_it_holds_and_stays_unchanged():
+def test_sequential_append_shares_a_layer_it_holds_but_refuses_itself():
     d = tn.Dense(3, 3, rng=0)
     model = tn.Sequential(d, tn.Tanh())
-    with pytest.raises(ValueError, match="positions '0' and '2'"):
-        model.append(d)
-    assert len(model) == 2 and len(model.parameters()) == 2
-    with pytest.raises(ValueError, match="same layer object Sequential"):
+    model.append(d)  # tied weights: one parameter pair, used twice
+    assert len(model) == 3 and len(model.parameters()) == 2
+    with pytest.raises(ValueError, match="cannot contain itself"):
         model.append(model)
-    assert len(model) == 2
+    with pytest.raises(ValueError, match="cannot contain itself"):
+        model.append(tn.Residual(model))
+    assert len(model) == 3
     model.append(tn.Dense(3, 2))
     assert len(model.parameters()) == 4

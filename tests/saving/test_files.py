@@ -216,17 +216,28 @@ def test_failed_save_leaves_the_previous_file_intact(path, monkeypatch):
     assert path.read_bytes() == before
 
 
-def test_save_refuses_what_it_could_not_load(path):
+def test_a_shared_layer_is_saved_once_and_loads_shared(path):
     shared = tn.Dense(3, 3, rng=0)
-    with pytest.raises(ValueError, match="appears twice"):  # containers refuse it when built
-        tn.save(tn.Sequential(shared, tn.ReLU(), shared), path)
+    model = tn.Sequential(shared, tn.ReLU(), shared, tn.Dense(3, 2, rng=1))
+    tn.save(model, path)
+    with np.load(path) as npz:
+        assert sorted(k for k in npz.files if k.startswith("param/")) == [
+            "param/0.bias", "param/0.weight", "param/3.bias", "param/3.weight"]
+    loaded = tn.load(path)
+    assert loaded[0] is loaded[2] and len(loaded.parameters()) == 4
+    x = np.random.default_rng(0).standard_normal((5, 3))
+    np.testing.assert_array_equal(loaded(x), model(x))
 
-    class Pair(tn.Identity):  # a user's container that does not check: save still refuses it
-        def __init__(self, first, second):
-            self.first, self.second = first, second
 
-    with pytest.raises(ValueError, match="appears twice in the model"):
-        tn.save(tn.Sequential(Pair(shared, shared)), path)
+def test_a_file_whose_shared_reference_is_broken_is_refused(path):
+    shared = tn.Dense(3, 3, rng=0)
+    tn.save(tn.Sequential(shared, shared), path)
+    rewrite(path, edit_header=lambda h: h["model"]["config"]["layers"][1].update({"__same__": 7}))
+    with pytest.raises(ValueError, match="refers to shared layer 7"):
+        tn.load(path)
+
+
+def test_save_refuses_what_it_could_not_load(path):
 
     class Opaque(tn.Identity):
         def get_config(self):

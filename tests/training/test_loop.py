@@ -112,9 +112,12 @@ def test_float32_all_the_way():
     assert len(history.loss) == 2
     assert all(p.data.dtype == np.float32 for p in model.parameters())
     # every array a layer or the loss keeps between forward and backward is float32 too
-    kept = [v for obj in [*model, loss] for v in vars(obj).values() if isinstance(v, np.ndarray)]
+    loss.forward(model.forward(x), y)
+    kept = [v for layer in model for entry in layer._saved for v in entry if isinstance(v, np.ndarray)]
+    kept += [v for v in loss._state if isinstance(v, np.ndarray)]
     kept += [p.grad for p in model.parameters()]
     assert len(kept) >= 8 and {a.dtype for a in kept if a.dtype.kind == "f"} == {np.dtype(np.float32)}
+    model.clear_saved()
 
 
 def test_dense_wrong_features_inside_a_model_and_in_fit():

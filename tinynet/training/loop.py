@@ -259,6 +259,11 @@ def _check_validation(data: Any, model: LayerLike, loader: DataLoader, loss: Any
     x, y = data
     if isinstance(loader.x, tuple) and isinstance(x, list):
         x = tuple(x)
+    rows = [len(a) for a in (x.values() if isinstance(x, dict) else x if isinstance(x, tuple) else [x])
+            if hasattr(a, "__len__")]
+    if rows and hasattr(y, "__len__") and rows[0] != len(y):
+        raise ValueError(f"validation_data: x has {rows[0]} rows but y has {len(y)} (shapes "
+                         f"{np.shape(x) if not isinstance(x, (tuple, dict)) else '...'} and {np.shape(y)})")
     try:
         val = DataLoader(x, y, batch_size=4096)
     except (TypeError, ValueError) as err:

@@ -65,6 +65,10 @@ class Sequential(Layer):
     def append(self, layer: LayerLike) -> Sequential:
         """Add a layer at the end (checked like the constructor's); returns self."""
         check_layer(layer, f"Sequential layer {len(self.layers)}")
+        inside = layer.named_layers() if isinstance(layer, Layer) else [("", layer)]
+        if any(sub is self for _, sub in inside):
+            raise ValueError("Sequential.append: a Sequential cannot contain itself (its forward "
+                             "would never end); append a new container")
         self.layers.append(layer)
         try:
             self._check_chain()

@@ -108,9 +108,12 @@ class Identity(Layer):
     """
 
     def forward(self, x: Array, training: bool = True) -> Array:
+        if training:
+            self.save_for_backward()  # nothing to keep, but each backward answers one forward
         return x
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
+        self.saved_for_backward()
         return grad_y
 
 

@@ -84,7 +84,8 @@ class Dense(Layer):
     def output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         if len(input_shape) < 2 or input_shape[-1] != self.in_features:
             raise ValueError(
-                f"{self!r} expects input of shape (batch, ..., {self.in_features}), got {input_shape}"
+                f"{self!r} expects input of shape (batch, {self.in_features}) or (batch, ..., "
+                f"{self.in_features}), got {input_shape}"
             )
         return (*input_shape[:-1], self.out_features)
 

@@ -78,8 +78,8 @@ class GradSpec:
 
     def accumulate(self, param: Parameter, grad_y: Array, other: Array) -> None:
         """Add this gradient into ``param.grad`` (no temporary when nothing was summed away)."""
-        if self.summed:
-            param.add_grad(self(grad_y, other, param.data.shape))
+        if self.summed:  # broadcast along the summed-away axes as a view: no full-size temporary
+            param.add_grad(np.broadcast_to(einsum(self.spec, grad_y, other)[self._expand], param.data.shape))
         else:
             param.accumulate(self.spec, grad_y, other)
 

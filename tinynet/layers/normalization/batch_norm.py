@@ -140,7 +140,12 @@ class BatchNorm(Layer):
         if x.dtype.kind not in "biuf":
             raise TypeError(f"{name} expects numbers, got an array of dtype {x.dtype}")
         if x.ndim < 2 or x.shape[1] != self.features:
-            hint = f"; use BatchNorm({x.shape[1]})" if x.ndim >= 2 else ""
+            hint = ""
+            if x.ndim == 1 and x.shape[0] == self.features:
+                hint = "; for a single sample use x.reshape(1, -1)"
+            elif x.ndim >= 2:
+                hint = (f"; the previous layer or the data gives {x.shape[1]} features, so either "
+                        f"change it or use BatchNorm({x.shape[1]})")
             raise ValueError(f"{name} expected input of shape (batch, {self.features}) or (batch, "
                              f"{self.features}, ...): features on axis 1, but received input with "
                              f"shape {x.shape}{hint}")
