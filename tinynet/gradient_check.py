@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
+from tinynet.engine.types import Array
 from tinynet.layers.base import LayerLike
 from tinynet.layers.initializers import RngLike, as_generator
 from tinynet.layers.state import Snapshot
@@ -14,7 +14,6 @@ from tinynet.losses import Loss
 
 __all__ = ["gradcheck", "gradcheck_details"]
 
-Array = NDArray[Any]
 
 
 def gradcheck(

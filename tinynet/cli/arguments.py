@@ -11,8 +11,9 @@ from rich.text import Text
 import tinynet as tn
 from tinynet import registry
 from tinynet.cli.tables import BUILTIN
-from tinynet.display.progress import PROGRESS_MODES, get_console
+from tinynet.display.console import get_console
 from tinynet.layers.initializers import INITIALIZERS
+from tinynet.training.callbacks import PROGRESS_MODES
 
 __all__ = ["build_parser"]
 

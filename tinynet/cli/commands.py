@@ -23,7 +23,7 @@ import tinynet as tn
 from tinynet import registry
 from tinynet.cli.arguments import build_parser
 from tinynet.cli.tables import BUILTIN, DataError, Preprocessing, Table, is_csv_path, load_table, read_csv
-from tinynet.display.progress import get_console
+from tinynet.display.console import get_console
 from tinynet.layers.mlp import build_mlp
 from tinynet.saving.files import load_with_metadata
 

@@ -14,16 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from tinynet.engine.checks import did_you_mean
+from tinynet.engine.types import Array
 
 __all__ = ["BUILTIN", "DataError", "Table", "Preprocessing", "load_builtin", "read_csv", "load_table",
            "encode_labels", "is_csv_path"]
 
 BUILTIN = ("iris", "digits", "wine", "breast_cancer", "diabetes")
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?"}
-Array = NDArray[Any]
 
 
 class DataError(ValueError):

@@ -35,8 +35,8 @@ from importlib import metadata
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
+from tinynet.engine.types import Array
 from tinynet.layers.base import Layer, own_buffers_of
 from tinynet.saving.layer_configs import describe, instantiate, parse, registry
 
@@ -45,7 +45,6 @@ __all__ = ["save", "load", "load_with_metadata", "register_estimator", "ESTIMATO
 FORMAT_VERSION = 1
 HEADER = "__tinynet__"
 ARRAY_KINDS = {"param": "parameters", "state": "state", "array": "arrays"}
-Array = NDArray[Any]
 
 
 def save(obj: Any, path: str | os.PathLike[str], *, metadata: Mapping[str, Any] | None = None) -> None:

@@ -11,21 +11,20 @@ import re
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from tinynet import registry
 from tinynet.data.loader import DataLoader
-from tinynet.display.progress import PROGRESS_MODES
 from tinynet.engine.checks import check_choice, check_int, check_number
+from tinynet.engine.types import Array
 from tinynet.layers import Sequential
 from tinynet.layers.mlp import build_mlp
 from tinynet.sklearn._training_rules import L2Step, PlateauStop
+from tinynet.training.callbacks import PROGRESS_MODES
 from tinynet.training.loop import fit
 
-Array = NDArray[Any]
 FITTED = ("n_features_in_", "loss_curve_", "n_iter_", "t_", "best_loss_", "validation_loss_curve_",
           "best_validation_loss_")
 NO_Y = "no_validation"  # validate_data's marker for "X only"

@@ -6,13 +6,10 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from numpy.typing import NDArray
-
 from tinynet.training.monitor import MonitorCallback
 
 __all__ = ["PlateauStop", "L2Step"]
 
-Array = NDArray[Any]
 
 
 class PlateauStop(MonitorCallback):

@@ -26,17 +26,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 
 from tinynet.engine.stable_functions import log_softmax, softmax
+from tinynet.engine.types import Array
 from tinynet.saving.files import register_estimator
 from tinynet.sklearn._estimator import TinyNetEstimator, conversion_error, is_conversion_error
 
 __all__ = ["TinyNetClassifier", "TinyNetRegressor", "ESTIMATORS"]
 
-Array = NDArray[Any]
 
 
 class TinyNetClassifier(ClassifierMixin, TinyNetEstimator):
