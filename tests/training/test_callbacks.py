@@ -1,5 +1,6 @@
 """Callbacks: the order fit calls them in, stopping from a callback, validation logs."""
 
+import pytest
 from helpers.runs import iris_setup
 
 import tinynet as tn
@@ -32,3 +33,37 @@ def test_validation_data_and_callback_order():
     assert events[0] == ("begin", 10, 4) and events[-1] == ("done",)
     assert ("end", 1, ["accuracy", "loss", "val_accuracy", "val_loss"]) in events
     assert len(history) == 2 and len(history["val_loss"]) == 2
+
+
+def test_callback_list_calls_only_overridden_hooks_and_ends_only_what_began():
+    from tinynet.training.callbacks import CallbackList
+
+    calls = []
+
+    class Epochs(tn.Callback):
+        def on_epoch_end(self, epoch, logs):
+            calls.append(("epochs", epoch))
+
+        def on_train_end(self, logs):
+            calls.append(("epochs", "end"))
+
+    class Batches(tn.Callback):
+        def on_batch_end(self, batch, loss, size):
+            calls.append(("batches", batch))
+
+    class Broken(tn.Callback):
+        def on_train_begin(self, run):
+            raise RuntimeError("cannot start")
+
+        def on_train_end(self, logs):
+            calls.append(("broken", "end"))
+
+    listeners = CallbackList([Epochs(), Batches(), Broken()])
+    assert [h.__self__.__class__.__name__ for h in listeners._batch_end] == ["Batches"]
+    assert [h.__self__.__class__.__name__ for h in listeners._epoch_end] == ["Epochs"]
+    with pytest.raises(RuntimeError, match="cannot start"):
+        listeners.train_begin(None)
+    listeners.batch_end(1, 0.5, 4)
+    listeners.epoch_end(1, {})
+    listeners.train_end({})
+    assert calls == [("batches", 1), ("epochs", 1), ("epochs", "end")]  # Broken never began

@@ -15,7 +15,8 @@ from typing import Any
 
 from tinynet.layers.base import LayerLike
 
-__all__ = ["Callback", "Run", "History", "PROGRESS_MODES", "register_display", "display_callbacks"]
+__all__ = ["Callback", "CallbackList", "Run", "History", "PROGRESS_MODES", "register_display",
+           "display_callbacks"]
 
 PROGRESS_MODES = ("auto", "bar", "epoch", "none")  # fit's display choices (tinynet.display.progress)
 
@@ -101,6 +102,48 @@ class History(Callback):
     def __repr__(self) -> str:
         last = {k: round(v[-1], 6) for k, v in self.history.items() if v}
         return f"History(epochs={len(self.epochs)}, last={last})"
+
+
+class CallbackList:
+    """The callbacks of one ``fit``, called as one.
+
+    Each hook goes only to the callbacks that override it (a base-class no-op
+    would still cost a call per batch), and ``train_end`` reaches exactly the
+    callbacks whose ``on_train_begin`` ran, whatever ended training.
+    """
+
+    def __init__(self, callbacks: list[Callback]) -> None:
+        self.callbacks = list(callbacks)
+        self._begun: list[Callback] = []
+        self._epoch_begin = _hooks(self.callbacks, "on_epoch_begin")
+        self._batch_end = _hooks(self.callbacks, "on_batch_end")
+        self._epoch_end = _hooks(self.callbacks, "on_epoch_end")
+
+    def train_begin(self, run: Run) -> None:
+        for callback in self.callbacks:
+            callback.on_train_begin(run)
+            self._begun.append(callback)
+
+    def epoch_begin(self, epoch: int) -> None:
+        for hook in self._epoch_begin:
+            hook(epoch)
+
+    def batch_end(self, batch: int, loss: float, size: int) -> None:
+        for hook in self._batch_end:
+            hook(batch, loss, size)
+
+    def epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        for hook in self._epoch_end:
+            hook(epoch, logs)
+
+    def train_end(self, logs: dict[str, Any]) -> None:
+        for callback in self._begun:
+            callback.on_train_end(logs)
+
+
+def _hooks(callbacks: list[Callback], name: str) -> list[Callable[..., None]]:
+    """The bound ``name`` hooks of the callbacks that override the base class's no-op."""
+    return [getattr(cb, name) for cb in callbacks if getattr(type(cb), name) is not getattr(Callback, name)]
 
 
 DisplayFactory = Callable[[str], list[Callback]]
