@@ -29,6 +29,11 @@ def fit(**kwargs: object) -> None:
            **args)  # type: ignore[arg-type]
 
 
+def two_inputs():
+    return tn.Graph(inputs=["a", "b"], nodes={"ha": (tn.Dense(4, 2), "a"), "hb": (tn.Dense(3, 2), "b"),
+                                              "s": (tn.Add(), ["ha", "hb"])}, output="s")
+
+
 def garbage_file() -> str:
     import tempfile
 
@@ -178,6 +183,23 @@ CASES: dict[str, tuple[Callable[[], object], type[Exception], list[str]]] = {
                                   ["weight term 'oi'", "2 sizes", "(3,)"]),
     "graph unknown input": (lambda: tn.Graph(inputs="x", nodes={"a": (tn.Dense(4, 3), "y")}, output="a"),
                             ValueError, ["node 'a'", "unknown 'y'"]),
+    "graph inputs given as one array": (lambda: two_inputs()(np.ones((2, 4))), ValueError,
+                                        ["Graph has 2 inputs ['a', 'b']", "tuple of 2 arrays", "ndarray"]),
+    "graph input missing from the dict": (lambda: two_inputs()({"a": np.ones((2, 4))}), ValueError,
+                                          ["Graph inputs are ['a', 'b']", "lacks ['b']"]),
+    "einsum merge of three arrays": (lambda: tn.EinsumMerge("Bi,Bi->B").forward([np.ones((2, 3))] * 3),
+                                     ValueError, ["EinsumMerge('Bi,Bi->B')", "exactly two arrays", "3"]),
+    "einsum merge wrong rank": (lambda: tn.EinsumMerge("Bqd,Bkd->Bqk").forward(
+                                [np.ones((2, 3, 4)), np.ones((2, 4))]), ValueError,
+                                ["second input", "3 axes ('Bkd')", "(2, 4)"]),
+    "flatten the batch axis": (lambda: tn.Flatten(start_dim=0), ValueError, ["Flatten", "batch axis"]),
+    "reshape to the wrong size": (lambda: tn.Reshape((2, 3)).forward(np.ones((4, 5))), ValueError,
+                                  ["Reshape((2, 3))", "(5,)", "5 values"]),
+    "backward without forward": (lambda: tn.Dense(2, 2).backward(np.ones((1, 2))), RuntimeError,
+                                 ["Dense.backward", "without a forward(x, training=True)"]),
+    "cross-entropy labels of the wrong positions": (
+        lambda: tn.SoftmaxCrossEntropy().forward(np.zeros((2, 5, 3)), np.zeros((2, 4), dtype=int)),
+        ValueError, ["labels (B, 5)", "one-hot (B, 5, 3)", "(2, 4)"]),
     "residual changes shape": (lambda: tn.Residual(tn.Dense(4, 3)).forward(np.ones((2, 4))), ValueError,
                                ["Residual", "(2, 4)", "(2, 3)"]),
     "summary wrong features": (lambda: tn.summary(model(), 5), ValueError, ["summary", "(batch, 4)"]),

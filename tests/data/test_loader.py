@@ -100,3 +100,39 @@ def test_batch_size_and_last_batch_are_validated():
         tn.DataLoader(np.ones((3, 2)), np.zeros(3), batch_size=0)
     with pytest.raises(ValueError, match="did you mean 'drop'"):
         tn.DataLoader(np.ones((3, 2)), np.zeros(3), last_batch="dorp")
+
+
+@settings(max_examples=40)
+@given(n=st.integers(1, 40), batch=st.integers(1, 50), shuffle=st.booleans(),
+       last=st.sampled_from(["keep", "drop", "fill"]), as_dict=st.booleans())
+def test_several_inputs_stay_row_aligned_in_every_batch(n, batch, shuffle, last, as_dict):
+    """Each batch of a tuple or dict of inputs holds the same rows of every input and y."""
+    if last == "drop" and batch > n:
+        return
+    ids = np.arange(n)
+    a = np.stack([ids, ids], axis=1).astype(float)          # (n, 2): row id twice
+    b = ids.reshape(n, 1, 1).astype(float) * np.ones((1, 3, 2))  # (n, 3, 2): row id everywhere
+    x = {"a": a, "b": b} if as_dict else (a, b)
+    loader = tn.DataLoader(x, ids, batch_size=batch, shuffle=shuffle, last_batch=last, rng=0)
+    seen = 0
+    for xb, yb in loader:
+        first, second = (xb["a"], xb["b"]) if as_dict else xb
+        assert isinstance(xb, dict if as_dict else tuple)
+        np.testing.assert_array_equal(first[:, 0], yb)
+        np.testing.assert_array_equal(second[:, 2, 1], yb)
+        seen += len(yb)
+    assert seen == loader.samples_per_epoch() and len(list(loader)) == len(loader)
+
+
+def test_several_inputs_are_validated_by_name_and_not_copied():
+    a, b = np.ones((6, 2)), np.zeros((6, 3))
+    loader = tn.DataLoader({"a": a, "b": b}, np.zeros(6), batch_size=4)
+    xb, _ = next(iter(loader))
+    assert np.shares_memory(xb["a"], a) and np.shares_memory(xb["b"], b)
+    assert "inputs=['a', 'b']" in repr(loader)
+    with pytest.raises(ValueError, match=r"x\['b'\] and y must have the same number of rows"):
+        tn.DataLoader({"a": a, "b": b[:5]}, np.zeros(6))
+    with pytest.raises(ValueError, match=r"DataLoader x\['a'\] contains NaN"):
+        tn.DataLoader({"a": a * np.nan, "b": b}, np.zeros(6))
+    with pytest.raises(ValueError, match="at least one input"):
+        tn.DataLoader({}, np.zeros(6))

@@ -45,3 +45,18 @@ def test_summary_errors():
     with pytest.raises(ValueError, match="input_features"):
         summary_text(deep_model(), 0)
     assert "(B, 3)" in summary_text(tn.Dense(2, 3), 2)
+
+
+def test_summary_of_sequences_shared_layers_and_a_two_input_graph():
+    shared = tn.Dense(4, 4)
+    chain = tn.Sequential(shared, tn.Tanh(), shared, tn.Flatten())
+    rows = summary_rows(chain, (5, 4))
+    assert [r.output_shape for r in rows] == ["(B, 5, 4)", "(B, 5, 4)", "(B, 5, 4)", "(B, 20)"]
+    assert "Total params: 20 " in summary_text(chain, (5, 4))  # the shared layer counted once
+    graph = tn.Graph(inputs=["a", "b"], nodes={
+        "ha": (tn.Dense(4, 8), "a"), "hb": (tn.Dense(3, 8), "b"), "c": (tn.Concat(), ["ha", "hb"]),
+        "o": (tn.Dense(16, 2), "c"), "p": (tn.Dense(16, 1), "c")}, output=["o", "p"])
+    for shapes in ([(4,), (3,)], {"a": 4, "b": 3}):
+        rows = summary_rows(graph, shapes)
+        assert [r.output_shape for r in rows] == ["(B, 2), (B, 1)", "(B, 8)", "(B, 8)", "(B, 16)",
+                                                 "(B, 2)", "(B, 1)"]

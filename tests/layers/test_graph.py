@@ -139,3 +139,69 @@ def test_float32_stays_float32():
     grad_x = graph.backward(np.ones_like(y))
     assert grad_x is not None and grad_x.dtype == np.float32
     assert all(p.grad.dtype == np.float32 for p in graph.parameters())
+
+
+def two_input_graph(output="o"):
+    return tn.Graph(inputs=["a", "b"], nodes={
+        "ha": (tn.Dense(4, 6, rng=0), "a"), "hb": (tn.Dense(3, 6, rng=1), "b"),
+        "c": (tn.Concat(), ["ha", "hb"]), "r": (tn.Tanh(), "c"),
+        "o": (tn.Dense(12, 2, rng=2), "r"), "p": (tn.Dense(12, 1, rng=3), "r"),
+    } if output != "o" else {
+        "ha": (tn.Dense(4, 6, rng=0), "a"), "hb": (tn.Dense(3, 6, rng=1), "b"),
+        "c": (tn.Concat(), ["ha", "hb"]), "r": (tn.Tanh(), "c"), "o": (tn.Dense(12, 2, rng=2), "r"),
+    }, output=output)
+
+
+def test_several_inputs_by_position_or_by_name():
+    graph = two_input_graph()
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((5, 4)), rng.standard_normal((5, 3))
+    by_position, by_name = graph((a, b)), graph({"b": b, "a": a})
+    np.testing.assert_array_equal(by_position, by_name)
+    assert graph.output_shape([(None, 4), (None, 3)]) == (None, 2)
+    assert tn.gradcheck(graph, (a, b)) < 1e-7
+    assert set(tn.gradcheck_details(graph, {"a": a, "b": b})) >= {"input[a]", "input[b]"}
+    graph.zero_grad()
+    graph.forward((a, b))
+    assert graph.backward(np.ones((5, 2)), need_input_grad=False) is None
+
+
+def test_several_outputs_give_a_tuple_and_take_a_tuple_of_gradients():
+    graph = two_input_graph(output=["o", "p"])
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((5, 4)), rng.standard_normal((5, 3)))
+    o, p = graph.forward(x)
+    assert o.shape == (5, 2) and p.shape == (5, 1)
+    assert graph.output_shape([(None, 4), (None, 3)]) == ((None, 2), (None, 1))
+    graph.zero_grad()
+    da, db = graph.backward((np.ones((5, 2)), None))  # None: the second output is not used
+    graph.forward(x)
+    ea, eb = graph.backward((np.ones((5, 2)), np.zeros((5, 1))))
+    np.testing.assert_allclose(da, ea, rtol=1e-12)
+    np.testing.assert_allclose(db, eb, rtol=1e-12)
+
+
+def test_graph_input_errors_name_the_inputs():
+    graph = two_input_graph()
+    with pytest.raises(ValueError, match=r"Graph has 2 inputs \['a', 'b'\]: pass a tuple of 2 arrays"):
+        graph((np.zeros((2, 4)),))
+    with pytest.raises(ValueError, match=r"lacks \['b'\] and has unknown \['c'\]"):
+        graph({"a": np.zeros((2, 4)), "c": np.zeros((2, 3))})
+    with pytest.raises(ValueError, match=r"inputs \['z'\] feed no node"):
+        tn.Graph(inputs=["x", "z"], nodes={"h": (tn.Dense(2, 2), "x")}, output="h")
+    with pytest.raises(ValueError, match="names one value twice"):
+        tn.Graph(inputs=["x", "x"], nodes={"h": (tn.Dense(2, 2), "x")}, output="h")
+    with pytest.raises(ValueError, match="backward needs a tuple of as many gradients"):
+        g = two_input_graph(output=["o", "p"])
+        g.forward((np.zeros((2, 4)), np.zeros((2, 3))))
+        g.backward(np.zeros((2, 2)))
+
+
+def test_a_graph_with_several_inputs_and_outputs_saves_and_loads(tmp_path):
+    graph = two_input_graph(output=["o", "p"])
+    tn.save(graph, tmp_path / "g.npz")
+    loaded = tn.load(tmp_path / "g.npz")
+    x = (np.ones((2, 4)), np.ones((2, 3)))
+    for mine, theirs in zip(graph(x), loaded(x)):
+        np.testing.assert_array_equal(mine, theirs)
+    assert repr(loaded) == repr(graph)

@@ -138,3 +138,81 @@ def test_labels_out_of_range_caught_once_before_training():
         tn.fit(model, tn.SoftmaxCrossEntropy(), tn.SGD(model.parameters(), lr=0.1), loader, 1,
                progress="none")
     np.testing.assert_array_equal(model[0].weight.data, before)
+
+
+def test_fit_and_evaluate_a_two_input_graph_from_a_dict_of_arrays():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((120, 4)), rng.standard_normal((120, 3))
+    y = (a[:, 0] - b[:, 1] > 0).astype(int)
+    graph = tn.Graph(inputs=["a", "b"], nodes={
+        "ha": (tn.Dense(4, 8, rng=1), "a"), "hb": (tn.Dense(3, 8, rng=2), "b"),
+        "h": (tn.Add(), ["ha", "hb"]), "r": (tn.ReLU(), "h"), "o": (tn.Dense(8, 2, rng=3), "r")}, output="o")
+    loader = tn.DataLoader({"a": a, "b": b}, y, batch_size=16, shuffle=True, rng=0)
+    history = tn.fit(graph, tn.SoftmaxCrossEntropy(), tn.Adam(graph.parameters(), lr=0.02), loader, 40,
+                     progress="none", validation_data=({"a": a, "b": b}, y))
+    assert history.loss[-1] < 0.5 * history.loss[0]
+    by_name = tn.evaluate(graph, tn.SoftmaxCrossEntropy(), {"a": a, "b": b}, y)
+    assert by_name["accuracy"] > 0.95
+    with pytest.raises(ValueError, match="validation_data x must hold the same inputs"):
+        tn.fit(graph, tn.SoftmaxCrossEntropy(), tn.SGD(graph.parameters(), lr=0.1), loader, 1,
+               progress="none", validation_data=(a, y))
+
+
+def test_fit_on_sequences_averages_loss_and_accuracy_over_positions():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((96, 7, 3))
+    y = (x[..., 0] > 0).astype(int)  # a label per position: (B, T)
+    model = tn.Sequential(tn.Dense(3, 8, rng=4), tn.Tanh(), tn.Dense(8, 2, rng=5))
+    history = tn.fit(model, tn.SoftmaxCrossEntropy(), tn.Adam(model.parameters(), lr=0.05),
+                     tn.DataLoader(x, y, batch_size=32), 30, progress="none")
+    result = tn.evaluate(model, tn.SoftmaxCrossEntropy(), x, y)
+    predicted = model(x).argmax(-1)
+    assert result["accuracy"] == pytest.approx((predicted == y).mean(), rel=1e-12)
+    assert result["accuracy"] > 0.95 and history.loss[-1] < history.loss[0]
+    with pytest.raises(ValueError, match=r"labels \(B, 7\) or one-hot \(B, 7, 2\)"):
+        tn.fit(model, tn.SoftmaxCrossEntropy(), tn.SGD(model.parameters(), lr=0.1),
+               tn.DataLoader(x, y[:, :5], batch_size=32), 1, progress="none")
+
+
+def test_integer_inputs_reach_a_first_layer_that_takes_integers():
+    class Lookup(tn.Layer):
+        """A toy embedding: row ``ids`` of a table (B, T) -> (B, T, D)."""
+
+        integer_input = True
+
+        def __init__(self, vocabulary, dim):
+            self.weight = tn.Parameter(np.random.default_rng(0).standard_normal((vocabulary, dim)), "weight")
+            self.seen_dtypes = set()
+
+        def forward(self, ids, training=True):
+            self.seen_dtypes.add(ids.dtype.kind)
+            if training:
+                self.save_for_backward(ids)
+            return self.weight.data[ids]
+
+        def backward(self, grad_y, need_input_grad=True):
+            (ids,) = self.saved_for_backward()
+            grad = np.zeros_like(self.weight.data)
+            np.add.at(grad, ids, grad_y)
+            self.weight.add_grad(grad)
+            return None
+
+    lookup = Lookup(10, 4)
+    model = tn.Sequential(lookup, tn.Dense(4, 2, rng=1))
+    ids = np.random.default_rng(2).integers(0, 10, (40, 5))
+    y = (ids % 2).astype(int)
+    tn.fit(model, tn.SoftmaxCrossEntropy(), tn.Adam(model.parameters(), lr=0.1),
+           tn.DataLoader(ids, y, batch_size=8), 20, progress="none")
+    assert lookup.seen_dtypes == {"i"}  # never cast to float
+    assert tn.evaluate(model, tn.SoftmaxCrossEntropy(), ids, y)["accuracy"] == 1.0
+    dense_first = tn.Sequential(tn.Dense(5, 2, rng=3))  # a float layer first: fit casts once
+    tn.fit(dense_first, tn.SoftmaxCrossEntropy(), tn.SGD(dense_first.parameters(), lr=0.01),
+           tn.DataLoader(ids, y[:, 0], batch_size=8), 1, progress="none")
+
+
+def test_fit_refuses_a_model_with_several_outputs():
+    graph = tn.Graph(inputs="x", nodes={"a": (tn.Dense(2, 2), "x"), "b": (tn.Dense(2, 1), "x")},
+                     output=["a", "b"])
+    with pytest.raises(TypeError, match="one array to train or evaluate with a loss, got tuple"):
+        tn.fit(graph, tn.MeanSquaredError(), tn.SGD(graph.parameters(), lr=0.1),
+               tn.DataLoader(np.ones((4, 2)), np.ones((4, 2))), 1, progress="none")

@@ -32,11 +32,12 @@ class SummaryRow:
     depth: int
 
 
-def summary(model: Any, input_features: int | tuple[int, ...], *,
-            console: Console | None = None) -> None:
+def summary(model: Any, input_features: Any, *, console: Console | None = None) -> None:
     """Print the summary of ``model`` for inputs of ``input_features`` features.
 
-    Shape: ``input_features`` is the per-sample shape (an int ``in`` for ``(B, in)``).
+    Shape: ``input_features`` is the per-sample shape: an int ``in`` for ``(B, in)``,
+    a tuple ``(T, in)`` for ``(B, T, in)``; for a model with several inputs, a list
+    of such shapes (in the order of the graph's inputs) or a dict by input name.
     """
     rows = summary_rows(model, input_features)
     if console is None:
@@ -47,11 +48,11 @@ def summary(model: Any, input_features: int | tuple[int, ...], *,
         console.print(_plain_text(model, rows), markup=False, highlight=False, soft_wrap=True)
 
 
-def summary_rows(model: Any, input_features: int | tuple[int, ...]) -> list[SummaryRow]:
+def summary_rows(model: Any, input_features: Any) -> list[SummaryRow]:
     """The rows of the summary; the shapes are propagated with each layer's ``output_shape``."""
     rows: list[SummaryRow] = []
     children = _children(model)
-    shape: tuple[int | None, ...] | None = (None, *_sample_shape(input_features))
+    shape: Any = _input_shape(input_features)
     if _is_chain(model):
         for name, child in children:
             shape = _walk(child, name, shape, 0, rows)
@@ -60,7 +61,7 @@ def summary_rows(model: Any, input_features: int | tuple[int, ...]) -> list[Summ
     return rows
 
 
-def summary_text(model: Any, input_features: int | tuple[int, ...]) -> str:
+def summary_text(model: Any, input_features: Any) -> str:
     """The summary as plain text (what ``summary`` prints outside a terminal)."""
     return _plain_text(model, summary_rows(model, input_features))
 
@@ -101,8 +102,7 @@ def _label(row: SummaryRow) -> str:
     return "  " * row.depth + (f"{row.name}: {row.layer}" if row.name else row.layer)
 
 
-def _walk(layer: Any, name: str, shape: tuple[int | None, ...] | None, depth: int,
-          rows: list[SummaryRow]) -> tuple[int | None, ...] | None:
+def _walk(layer: Any, name: str, shape: Any, depth: int, rows: list[SummaryRow]) -> Any:
     """Add rows for ``layer`` (and its children) and return its output shape
     (``None`` when it cannot be known, e.g. inside a non-sequential container)."""
     row = SummaryRow(name, _describe(layer), "", _count(layer.parameters()),
@@ -116,8 +116,13 @@ def _walk(layer: Any, name: str, shape: tuple[int | None, ...] | None, depth: in
         out = inner
     else:
         out = _output_shape(layer, name, shape)
+        node_shapes = getattr(layer, "node_shapes", None)  # a Graph knows each node's shape
+        by_node: dict[str, Any] = node_shapes(shape) if shape is not None and callable(node_shapes) else {}
         for child_name, child in children:
+            start = len(rows)
             _walk(child, _join(name, child_name), None, depth + 1, rows)
+            if child_name in by_node:
+                rows[start].output_shape = _format_shape(by_node[child_name])
     row.output_shape = _format_shape(out)
     return out
 
@@ -135,6 +140,16 @@ def _output_shape(layer: Any, name: str,
     except ValueError as err:
         raise ValueError(f"summary: layer {name!r} cannot take input of shape "
                          f"{_format_shape(shape)}: {err}") from None
+
+
+def _input_shape(input_features: Any) -> Any:
+    """``(None, *sample)`` for one input; a list or dict of them for several."""
+    if isinstance(input_features, dict):
+        return {name: _input_shape(shape) for name, shape in input_features.items()}
+    if isinstance(input_features, (tuple, list)) and input_features and all(
+            isinstance(item, (tuple, list)) for item in input_features):
+        return [_input_shape(shape) for shape in input_features]
+    return (None, *_sample_shape(input_features))
 
 
 def _sample_shape(input_features: Any) -> tuple[int, ...]:
@@ -174,9 +189,13 @@ def _totals(model: Any) -> tuple[int, int, int]:
     return _count(model.parameters()), sum(a.size for a in buffers), size
 
 
-def _format_shape(shape: tuple[int | None, ...] | None) -> str:
+def _format_shape(shape: Any) -> str:
     if shape is None:
         return "-"
+    if isinstance(shape, dict):
+        return ", ".join(f"{name}: {_format_shape(s)}" for name, s in shape.items())
+    if shape and isinstance(shape[0], (tuple, list)):  # several inputs or outputs
+        return ", ".join(_format_shape(s) for s in shape)
     return "(" + ", ".join("B" if n is None else str(n) for n in shape) + ")"
 
 

@@ -131,6 +131,12 @@ class Graph(Layer):
     def output_shape(self, input_shape: Any) -> Any:
         """The output shape (a tuple of them for several outputs) for the input shape
         (a sequence of shapes, or a dict by name, for several inputs)."""
+        shapes = self.node_shapes(input_shape)
+        outputs = [shapes[name] for name in self._output_names]
+        return outputs[0] if isinstance(self.output, str) else tuple(outputs)
+
+    def node_shapes(self, input_shape: Any) -> dict[str, Shape]:
+        """The output shape of every node (and the inputs' shapes), by name."""
         bound = self._bind_inputs(input_shape)
         shapes: dict[str, Shape] = {name: tuple(shape) for name, shape in bound.items()}
         for name in self._order:
@@ -143,8 +149,7 @@ class Graph(Layer):
                     shapes[name] = output_shape_of(layer, args[0])
             except ValueError as err:
                 raise ValueError(f"Graph node {name!r}: {err}") from None
-        outputs = [shapes[name] for name in self._output_names]
-        return outputs[0] if isinstance(self.output, str) else tuple(outputs)
+        return shapes
 
     def get_config(self) -> dict[str, Any]:
         return {"inputs": self.inputs,

@@ -7,6 +7,7 @@ from typing import Any, overload
 
 from tinynet.engine.types import Array
 from tinynet.layers.base import Layer, LayerLike, check_layer, output_shape_of
+from tinynet.layers.core.reshaping import Flatten, Reshape
 
 __all__ = ["Sequential"]
 
@@ -95,17 +96,30 @@ class Sequential(Layer):
         return self.layers[index]
 
     def _check_chain(self) -> None:
-        """Feed the first known feature count through the layers: sizes must chain."""
+        """Feed the first known feature count through the layers: sizes must chain.
+
+        The leading axes are not known before data arrives ((B, in) or (B, T, in)),
+        so the check follows the feature axis only: it stops at a layer that moves
+        values between axes (Flatten, Reshape) or cannot tell its output for the
+        guessed shape, and starts again at the next layer that names its ``in_features``.
+        """
         shape: tuple[int | None, ...] | None = None
         for index, layer in enumerate(self.layers):
+            n_in = getattr(layer, "in_features", None)
             if shape is None:
-                n_in = getattr(layer, "in_features", None)
                 if not isinstance(n_in, int):
                     continue
                 shape = (None, n_in)
+            if isinstance(layer, (Flatten, Reshape)):
+                shape = None
+                continue
             try:
                 shape = output_shape_of(layer, shape)
             except ValueError as err:
+                # A layer that does not name its features and expects another rank than the
+                # guess (an Einsum over (B, T, in)) says nothing about the chain.
+                if not isinstance(n_in, int) and getattr(layer, "input_ndim", None) != len(shape):
+                    shape = None
+                    continue
                 raise ValueError(f"Sequential layer {index} does not fit the layer before it: "
                                  f"{err}") from None
-

@@ -198,6 +198,11 @@ class Einsum(Layer):
                 self.bias.add_grad(grad_y)
         return self._grad_input(grad_y, w, x.shape) if need_input_grad else None
 
+    @property
+    def input_ndim(self) -> int:
+        """How many axes the input has (the length of the spec's input term)."""
+        return len(self._x_term)
+
     def output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         if len(input_shape) != len(self._x_term):
             raise ValueError(f"{self._name()} expects a {len(self._x_term)}-D input "
