@@ -1,10 +1,14 @@
 """Two new layers, checked with tn.gradcheck and trained on scikit-learn's digits.
 
-* ``Softplus``: an elementwise activation, ``y = log(1 + exp(x))``, written by hand.
+* ``Softplus``: an elementwise activation, ``y = log(1 + exp(x))``, written by hand
+  under the Layer protocol v2: forward saves its input per call
+  (``save_for_backward``), backward takes it back (``saved_for_backward``), so one
+  ``Softplus`` object serves both places of the model below.
 * a *patch projection*: the 8x8 digit images seen as 8 rows of 8 pixels, each
   row projected by its own weight matrix, ``y[B,r,o] = sum_p x[B,r,p] W[r,o,p]``.
   That is one einsum spec, so it is a ``tn.Einsum`` layer: tinynet derives its
-  backward (printed below) from the spec.
+  backward (printed below) from the spec, and its backward adds the weight's
+  gradient into ``.grad`` (``Parameter.accumulate``).
 
 The tutorial in docs/extending.md explains both step by step.
 
@@ -16,7 +20,6 @@ The tutorial in docs/extending.md explains both step by step.
 from __future__ import annotations
 
 import argparse
-import math
 
 import numpy as np
 from sklearn.datasets import load_digits
@@ -32,41 +35,21 @@ class Softplus(tn.Layer):
     Shape: ``(B, ...) -> (B, ...)``.
     """
 
-    _x: Array | None = None
-
     def forward(self, x: Array, training: bool = True) -> Array:
-        self._x = x
+        if training:
+            self.save_for_backward(x)  # per call: the layer may be used at several places
         return np.logaddexp(0, x)  # log(e^0 + e^x) without overflow
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
-        if self._x is None:
-            raise RuntimeError("Softplus.backward called before forward")
-        return grad_y * (0.5 * (1 + np.tanh(self._x / 2)))  # sigmoid(x), overflow-free
-
-
-class Flatten(tn.Layer):
-    """``(B, r, o) -> (B, r * o)``: a reshape, whose backward is the reverse reshape."""
-
-    _shape: tuple[int, ...] = ()
-
-    def forward(self, x: Array, training: bool = True) -> Array:
-        self._shape = x.shape
-        return x.reshape(x.shape[0], -1)
-
-    def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
-        return grad_y.reshape(self._shape)
-
-    def output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
-        rest = input_shape[1:]
-        if any(n is None for n in rest):
-            return (input_shape[0], None)
-        return (input_shape[0], math.prod(n for n in rest if n is not None))
+        (x,) = self.saved_for_backward()  # this call's input (last in, first out)
+        return grad_y * (0.5 * (1 + np.tanh(x / 2)))  # sigmoid(x), overflow-free
 
 
 def build(seed: int) -> tn.Sequential:
     rng = np.random.default_rng(seed)
     rows = tn.Einsum("Brp,rop->Bro", weight_shape=(8, 6, 8), bias_shape=(8, 6), rng=rng)
-    return tn.Sequential(rows, Softplus(), Flatten(), tn.Dense(48, 32, rng=rng), Softplus(),
+    act = Softplus()  # one object at two places: each use keeps its own saved input
+    return tn.Sequential(rows, act, tn.Flatten(), tn.Dense(48, 32, rng=rng), act,
                          tn.Dense(32, 10, rng=rng))
 
 
