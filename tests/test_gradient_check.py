@@ -53,3 +53,9 @@ def test_gradcheck_restores_the_model_when_the_check_raises():
         tn.gradcheck(model, np.ones((1, 2)))  # 2 + 4 forwards before the weights
     assert model[1].count[0] == 0
     np.testing.assert_array_equal(model[0].weight.data, weight)
+
+
+def test_gradcheck_of_a_graph_with_several_outputs():
+    graph = tn.Graph("x", {"h": (tn.Dense(4, 6, rng=0), "x"), "y1": (tn.Dense(6, 3, rng=1), "h"),
+                           "y2": (tn.Dense(6, 1, rng=2), "h")}, ["y1", "y2"])
+    assert tn.gradcheck(graph, np.random.default_rng(0).standard_normal((5, 4))) < 1e-7

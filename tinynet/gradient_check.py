@@ -119,14 +119,19 @@ def _loss_error(loss: Loss, logits: Array, target: Array, eps: float) -> float:
 def _layer_errors(layer: LayerLike, x: Array, target: Array | None, loss: Loss | None, eps: float,
                   rng: RngLike) -> dict[str, float]:
     """The relative error of each input's gradient and of each parameter's ``.grad``."""
-    probe = np.asarray(layer.forward(x, True))
+    probe = layer.forward(x, True)
     _forget_saved(layer)
-    weights = as_generator(rng).standard_normal(probe.shape).astype(probe.dtype)
+    several = isinstance(probe, tuple)  # a Graph with several outputs: sum R_k * y_k over them
+    generator = as_generator(rng)
+    weights: Any = [generator.standard_normal(y.shape).astype(y.dtype) for y in probe] if several \
+        else generator.standard_normal(np.shape(probe)).astype(np.asarray(probe).dtype)
 
     def value() -> float:
         out = layer.forward(x, True)
         if loss is not None:
             return loss.forward(out, target)  # type: ignore[arg-type]
+        if several:
+            return float(sum(np.sum(y * w) for y, w in zip(out, weights)))
         return float(np.sum(out * weights))
 
     def scalar() -> float:  # a forward that no backward follows: drop what it kept
@@ -138,7 +143,7 @@ def _layer_errors(layer: LayerLike, x: Array, target: Array | None, loss: Loss |
     for _, param in named:
         param.zero_grad()
     value()
-    grad_out = loss.backward() if loss is not None else weights
+    grad_out: Any = loss.backward() if loss is not None else tuple(weights) if several else weights
     grad_x: Any = layer.backward(grad_out)
     inputs = _inputs(x)
     grads_x = [grad_x] if len(inputs) == 1 else list(grad_x)

@@ -60,3 +60,9 @@ def test_summary_of_sequences_shared_layers_and_a_two_input_graph():
         rows = summary_rows(graph, shapes)
         assert [r.output_shape for r in rows] == ["(B, 2), (B, 1)", "(B, 8)", "(B, 8)", "(B, 16)",
                                                  "(B, 2)", "(B, 1)"]
+
+
+def test_a_shared_layer_is_counted_at_its_first_place_only():
+    shared = tn.Dense(3, 3)
+    rows = summary_rows(tn.Sequential(shared, tn.Tanh(), shared), 3)
+    assert [r.params for r in rows] == [12, 0, 0] and rows[2].layer.endswith("(same as 0)")

@@ -105,3 +105,10 @@ def test_residual_mlp_learns_digits():
            loader, 15, progress="none")
     result = tn.evaluate(model, tn.SoftmaxCrossEntropy(), x_test, y_test)
     assert result["accuracy"] >= 0.95, result
+
+
+def test_a_layer_shared_by_two_parallel_branches_answers_its_calls_in_reverse():
+    shared = tn.Dense(3, 3, rng=0)
+    model = tn.Parallel(tn.Sequential(shared, tn.Tanh()), tn.Sequential(tn.Tanh(), shared), join="sum")
+    errors = tn.gradcheck_details(model, np.random.default_rng(0).standard_normal((4, 3)))
+    assert max(errors.values()) < 1e-7, errors

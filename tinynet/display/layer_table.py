@@ -30,6 +30,7 @@ class SummaryRow:
     params: int
     buffers: int
     depth: int
+    layer_id: int = 0
 
 
 def summary(model: Any, input_features: Any, *, console: Console | None = None) -> None:
@@ -105,8 +106,13 @@ def _label(row: SummaryRow) -> str:
 def _walk(layer: Any, name: str, shape: Any, depth: int, rows: list[SummaryRow]) -> Any:
     """Add rows for ``layer`` (and its children) and return its output shape
     (``None`` when it cannot be known, e.g. inside a non-sequential container)."""
-    row = SummaryRow(name, _describe(layer), "", _count(layer.parameters()),
-                     sum(a.size for a in _buffers(layer)), depth)
+    first = next((r for r in rows if r.layer_id == id(layer)), None)
+    if first is not None:  # a shared layer: its parameters are counted at its first place
+        row = SummaryRow(name, f"{_describe(layer)} (same as {first.name or 'the model'})", "", 0, 0,
+                         depth, id(layer))
+    else:
+        row = SummaryRow(name, _describe(layer), "", _count(layer.parameters()),
+                         sum(a.size for a in _buffers(layer)), depth, id(layer))
     rows.append(row)
     children = _children(layer)
     if _is_chain(layer):

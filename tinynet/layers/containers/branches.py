@@ -79,7 +79,8 @@ class Parallel(Layer):
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
         grads = self._merge.backward(grad_y)
         grad_x: Array | None = None
-        for branch, grad in zip(self.branches, grads):
+        # Last branch first: a layer shared by two branches answers its last forward call first.
+        for branch, grad in zip(reversed(self.branches), reversed(grads)):
             g = branch.backward(grad, need_input_grad)
             if need_input_grad and g is not None:
                 grad_x = g if grad_x is None else grad_x + g
