@@ -33,9 +33,10 @@ def init_params(work: Workload, dtype: Any) -> list[tuple[Array, Array]]:
     return params
 
 
-def prepare_tinynet(work: Workload, x: Array, y: Array) -> Runner:
+def prepare_tinynet(work: Workload, x: Array, y: Array, fused: bool | None = None) -> Runner:
     """tinynet through its public API; ``metrics=[]`` so that, like every other
-    contender, it computes the loss per batch but no accuracy."""
+    contender, it computes the loss per batch but no accuracy. ``fused`` is SGD's: None
+    (the default, what users get) takes the one-pass BLAS update when it is usable."""
     import tinynet as tn
 
     dtype = np.dtype(work.dtype)
@@ -49,7 +50,7 @@ def prepare_tinynet(work: Workload, x: Array, y: Array) -> Runner:
     loader = tn.DataLoader(x[:work.rows], y[:work.rows], batch_size=work.batch,
                            last_batch=work.last_batch, dtype=dtype)
     loss = tn.SoftmaxCrossEntropy()
-    optimizer = tn.SGD(model.parameters(), lr=work.lr)
+    optimizer = tn.SGD(model.parameters(), lr=work.lr, fused=fused)
 
     def run() -> float:
         start = time.perf_counter()
@@ -188,8 +189,14 @@ def prepare_sklearn(work: Workload, x: Array, y: Array) -> Runner:
     return run
 
 
+def prepare_tinynet_numpy_update(work: Workload, x: Array, y: Array) -> Runner:
+    """tinynet with ``SGD(..., fused=False)``: numpy's two-pass reference update."""
+    return prepare_tinynet(work, x, y, fused=False)
+
+
 NUMPY_CONTENDERS: dict[str, Callable[[Workload, Array, Array], Runner]] = {
     "tinynet": prepare_tinynet,
+    "tinynet (fused=False)": prepare_tinynet_numpy_update,
     "numpy einsum loop": prepare_einsum_loop,
     "numpy matmul loop": prepare_matmul_loop,
     "GEMM floor": prepare_floor,

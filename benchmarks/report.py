@@ -13,8 +13,8 @@ from typing import Any
 from workloads import Workload
 
 TINYNET = "tinynet"
-ORDER = ("tinynet", "GEMM floor", "GEMM floor + update", "numpy einsum loop", "numpy matmul loop",
-         "PyTorch", "scikit-learn")
+ORDER = ("tinynet", "tinynet (fused=False)", "GEMM floor", "GEMM floor + update", "numpy einsum loop",
+         "numpy matmul loop", "PyTorch", "scikit-learn")
 MB = 1e6
 BUSY = 0.2  # cores used by other processes above which times are suspect
 RECOMMENDED = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/run.py"

@@ -1,18 +1,18 @@
-"""In-place vector updates through numpy's own BLAS: ``y += alpha * x`` in one pass.
+"""In-place ``y += alpha * x`` in one pass through numpy's own OpenBLAS: the optimizers'
+``fused`` update, beside numpy's two-pass reference.
 
-numpy has no fused multiply-add ufunc, so ``w -= lr * g`` is two passes and a
-temporary: ``lr * g`` is written out, then read back. On the MLP benchmark that
-update cost more than a quarter of the matrix products' time, because the
-gradient was just written by BLAS threads on *both* cores and one numpy thread
-then drags all of it across. BLAS ``axpy`` does the update in one pass, and
-can split it over the thread pool that wrote the gradient; :class:`TunedAxpy`
-learns per parameter whether that pays.
+numpy has no fused multiply-add ufunc, so ``w -= lr * g`` writes ``lr * g`` out and
+reads it back; BLAS ``axpy`` makes the update in one pass, and can split it over the
+thread pool that just wrote the gradient. Only numpy's own copy of OpenBLAS is used:
+a second BLAS in the process (scipy's, torch's) would bring a second thread pool that
+fights numpy's for the cores. When it cannot be found or fails its self-test,
+:func:`unavailable_reason` says why and every update is numpy's, equal up to the last
+bit (BLAS may fuse the multiply-add).
 
-The library is the one numpy itself links (shipped inside numpy's wheel). A
-second BLAS in the process (scipy's, torch's) would bring a second thread pool
-that fights numpy's for the cores, so only numpy's own copy is used. When it
-cannot be found or does not answer a self-test, :func:`axpy` falls back to
-numpy, with the same result up to the last bit (BLAS may fuse the multiply-add).
+Everything this module assumes about OpenBLAS is one named constant in the block
+below; ``tests/engine/test_blas.py`` checks each on the installed numpy and names the
+one that stopped holding. Nothing outside this module and the optimizers' fused path
+knows about ctypes.
 """
 
 from __future__ import annotations
@@ -21,91 +21,130 @@ import ctypes
 import glob
 import os
 import time
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["axpy", "TunedAxpy", "blas_axpy_available"]
+__all__ = ["axpy", "TunedAxpy", "blas_axpy_available", "unavailable_reason"]
 
 Array = NDArray[Any]
 _Axpy = Any  # a ctypes foreign function: (n, alpha, x*, incx, y*, incy) -> None
 
+# ---- The OpenBLAS facts this module relies on (each checked by tests/engine/test_blas.py) ----
+# Set to any non-empty value: never load the library, every update is numpy's.
+OFF_SWITCH = "TINYNET_NO_BLAS_AXPY"
+# numpy's wheels bundle their OpenBLAS in numpy.libs/ (auditwheel, delvewheel) or numpy/.dylibs/ (delocate).
+LIBRARY_FOLDERS = ("{numpy}.libs", os.path.join("{numpy}", ".dylibs"))
+# ...as exactly one file whose name contains "openblas" (numpy's build config then names scipy-openblas).
+LIBRARY_PATTERN = "*openblas*"
+# scipy-openblas (numpy >= 2) prefixes every symbol with "scipy_"; older wheels used the plain names.
+SYMBOL_PREFIXES = ("scipy_", "")
+# The ILP64 build (64-bit BLAS integers) suffixes every symbol with "64_".
+SYMBOL_SUFFIXES = ("64_", "")
+# The kernels used: y += alpha * x, and the two getters below.
+AXPY_SYMBOLS: dict[np.dtype[Any], str] = {np.dtype(np.float32): "cblas_saxpy",
+                                          np.dtype(np.float64): "cblas_daxpy"}
+CONFIG_SYMBOL, THREADS_SYMBOL = "openblas_get_config", "openblas_get_num_threads"
+# openblas_get_config() contains this word when BLAS integers are 64-bit, else they are 32-bit.
+WIDE_INTEGER_FLAG = b"USE64BITINT"
+# interface/axpy.c runs an axpy of n <= 10000 on the calling thread alone, whatever the pool's size.
+ONE_THREAD_MAX_N = 10_000
+# A threaded axpy gives each thread an equal share whose tail runs an unfused scalar loop; a share
+# of whole blocks has no tail (every kernel's vector loop is 4 to 64 elements wide).
+VECTOR_BLOCK = 128
+# axpy returns at alpha == 0 without reading x, where numpy's 0 * inf is NaN: numpy takes alpha == 0.
+BLAS_SKIPS_ZERO_ALPHA = True
+# The kernels read stride-1, element-aligned memory (and x must not overlap y): numpy's flags say so.
+ARRAY_FLAGS: tuple[Literal["C_CONTIGUOUS", "ALIGNED"], ...] = ("C_CONTIGUOUS", "ALIGNED")
+# ---- Tuning (not an OpenBLAS fact; docs/benchmarks.md has the measurements) ----
+# Below this many elements the foreign call costs more than numpy's second pass.
+BLAS_MIN_SIZE = 32768
+# The largest whole number of blocks that still runs on one thread.
+ONE_THREAD_PIECE = ONE_THREAD_MAX_N // VECTOR_BLOCK * VECTOR_BLOCK
 
-def _numpy_openblas() -> ctypes.CDLL | None:
-    """The OpenBLAS bundled with numpy's wheel, or None (system BLAS, MKL, Accelerate)."""
+
+def _library_paths() -> list[str]:
+    """Files matching ``LIBRARY_PATTERN`` in ``LIBRARY_FOLDERS`` of the installed numpy."""
     package = os.path.dirname(np.__file__)
-    folders = [package + ".libs", os.path.join(package, ".dylibs")]
-    found = [path for folder in folders for path in glob.glob(os.path.join(folder, "*openblas*"))]
-    if len(found) != 1:
-        return None
-    try:
-        return ctypes.CDLL(found[0])
-    except OSError:
-        return None
+    folders = [folder.format(numpy=package) for folder in LIBRARY_FOLDERS]
+    return [path for folder in folders for path in sorted(glob.glob(os.path.join(folder, LIBRARY_PATTERN)))]
 
 
 def _symbol(lib: ctypes.CDLL, name: str) -> Any:
-    """``name`` with whichever of numpy's symbol prefixes and suffixes the build uses."""
-    for prefix in ("scipy_", ""):
-        for suffix in ("64_", ""):
+    """``name`` with whichever of ``SYMBOL_PREFIXES`` and ``SYMBOL_SUFFIXES`` the build uses, or None."""
+    for prefix in SYMBOL_PREFIXES:
+        for suffix in SYMBOL_SUFFIXES:
             function = getattr(lib, f"{prefix}{name}{suffix}", None)
             if function is not None:
                 return function
     return None
 
 
-def _bind(lib: ctypes.CDLL) -> tuple[dict[np.dtype[Any], _Axpy], int]:
-    """``{float32: saxpy, float64: daxpy}`` bound with the integer width the build was
-    made with, and the largest ``n`` that width holds."""
-    get_config = _symbol(lib, "openblas_get_config")
-    if get_config is None:
-        return {}, 0
-    get_config.restype = ctypes.c_char_p
-    get_config.argtypes = []
-    wide = b"USE64BITINT" in (get_config() or b"")
-    integer = ctypes.c_int64 if wide else ctypes.c_int32
-    kernels = {}
-    for dtype, letter, scalar in ((np.float32, "s", ctypes.c_float), (np.float64, "d", ctypes.c_double)):
-        function = _symbol(lib, f"cblas_{letter}axpy")
+def _self_test(function: _Axpy, dtype: np.dtype[Any]) -> bool:
+    """Whether ``function`` computes ``y + alpha x`` on a small case (and leaves ``y[n:]`` alone)."""
+    x = np.arange(1, 6, dtype=dtype)
+    y = np.full(5, 10, dtype=dtype)
+    function(4, -0.5, x.ctypes.data, 1, y.ctypes.data, 1)
+    return bool(np.array_equal(y, np.array([9.5, 9, 8.5, 8, 10], dtype=dtype)))
+
+
+class _Loaded:
+    """What :func:`_load` found: the self-tested kernels by dtype, the thread-count getter,
+    the largest ``n`` the integer width holds, and why anything is missing."""
+
+    def __init__(self) -> None:
+        self.kernels: dict[np.dtype[Any], _Axpy] = {}
+        self.get_threads: Any = None
+        self.largest = 0
+        self.wide: bool | None = None
+        self.reasons: dict[np.dtype[Any] | None, str] = {}  # None: the whole library
+
+
+def _load() -> _Loaded:
+    loaded = _Loaded()
+    if os.environ.get(OFF_SWITCH):
+        loaded.reasons[None] = f"{OFF_SWITCH} is set in the environment"
+        return loaded
+    paths = _library_paths()
+    if len(paths) != 1:
+        loaded.reasons[None] = (f"expected one file matching {LIBRARY_PATTERN!r} in numpy's "
+                                f"{' or '.join(LIBRARY_FOLDERS)}, found {len(paths)} (numpy's BLAS is "
+                                "not the OpenBLAS bundled in its wheel)")
+        return loaded
+    try:
+        lib = ctypes.CDLL(paths[0])
+    except OSError as err:
+        loaded.reasons[None] = f"ctypes could not load {paths[0]}: {err}"
+        return loaded
+    get_config, get_threads = _symbol(lib, CONFIG_SYMBOL), _symbol(lib, THREADS_SYMBOL)
+    if get_config is None or get_threads is None:
+        loaded.reasons[None] = (f"{paths[0]} has no {CONFIG_SYMBOL} or {THREADS_SYMBOL} with prefixes "
+                                f"{SYMBOL_PREFIXES} and suffixes {SYMBOL_SUFFIXES}")
+        return loaded
+    get_config.argtypes, get_config.restype = [], ctypes.c_char_p
+    get_threads.argtypes, get_threads.restype = [], ctypes.c_int
+    loaded.get_threads = get_threads
+    loaded.wide = WIDE_INTEGER_FLAG in (get_config() or b"")
+    integer = ctypes.c_int64 if loaded.wide else ctypes.c_int32
+    loaded.largest = 2**63 - 1 if loaded.wide else 2**31 - 1
+    for dtype, name in AXPY_SYMBOLS.items():
+        function = _symbol(lib, name)
         if function is None:
+            loaded.reasons[dtype] = f"{paths[0]} has no {name} with prefixes {SYMBOL_PREFIXES}"
             continue
+        scalar = ctypes.c_float if dtype == np.float32 else ctypes.c_double
         function.argtypes = [integer, scalar, ctypes.c_void_p, integer, ctypes.c_void_p, integer]
         function.restype = None
-        kernels[np.dtype(dtype)] = function
-    return kernels, 2**63 - 1 if wide else 2**31 - 1
+        if _self_test(function, dtype):
+            loaded.kernels[dtype] = function
+        else:
+            loaded.reasons[dtype] = f"{name} failed its self-test (y += alpha * x on 4 of 5 elements)"
+    return loaded
 
 
-def _self_tested(kernels: dict[np.dtype[Any], _Axpy]) -> dict[np.dtype[Any], _Axpy]:
-    """Keep only the kernels that compute ``y + alpha x`` correctly on a small case."""
-    passed = {}
-    for dtype, function in kernels.items():
-        x = np.arange(1, 6, dtype=dtype)
-        y = np.full(5, 10, dtype=dtype)
-        function(4, -0.5, x.ctypes.data, 1, y.ctypes.data, 1)  # the 5th element stays
-        if np.array_equal(y, np.array([9.5, 9, 8.5, 8, 10], dtype=dtype)):
-            passed[dtype] = function
-    return passed
-
-
-def _load() -> tuple[dict[np.dtype[Any], _Axpy], Any, int]:
-    """The self-tested axpy kernels, OpenBLAS's thread-count getter and the largest ``n``."""
-    if os.environ.get("TINYNET_NO_BLAS_AXPY"):
-        return {}, None, 0
-    lib = _numpy_openblas()
-    get_threads = None if lib is None else _symbol(lib, "openblas_get_num_threads")
-    if lib is None or get_threads is None:
-        return {}, None, 0
-    get_threads.argtypes, get_threads.restype = [], ctypes.c_int
-    kernels, largest = _bind(lib)
-    return _self_tested(kernels), get_threads, largest
-
-
-_KERNELS, _GET_THREADS, _LARGEST = _load()
-# Below this many elements the foreign call's ~2 µs costs more than numpy's second pass.
-BLAS_MIN_SIZE = 32768
-_BLOCK = 128  # elements: a whole number of every kernel's vector loop (4 to 64 wide)
-_ONE_THREAD = 78 * _BLOCK  # OpenBLAS runs an axpy of n <= 10000 on the calling thread alone
+_LOADED = _load()
+_KERNELS = _LOADED.kernels
 
 
 def blas_axpy_available(dtype: Any) -> bool:
@@ -113,17 +152,25 @@ def blas_axpy_available(dtype: Any) -> bool:
     return np.dtype(dtype) in _KERNELS
 
 
-def _kernel_for(x: Any, y: Array, alpha: float) -> _Axpy | None:
-    """The BLAS kernel when it can take these arrays, else None (numpy does the update).
+def unavailable_reason(dtype: Any = None) -> str | None:
+    """Why the BLAS update cannot run for ``dtype`` (any float dtype when None), or None if it can."""
+    if None in _LOADED.reasons:
+        return _LOADED.reasons[None]
+    if dtype is None:
+        return None if _KERNELS else "; ".join(_LOADED.reasons.values())
+    resolved = np.dtype(dtype)
+    if resolved in _KERNELS:
+        return None
+    return _LOADED.reasons.get(resolved, f"BLAS axpy takes float32 and float64, not {resolved}")
 
-    Not for ``alpha == 0``: BLAS then skips ``x`` altogether, where numpy turns an
-    infinite or NaN ``x`` into NaN.
-    """
-    kernel = _KERNELS.get(y.dtype) if BLAS_MIN_SIZE <= y.size <= _LARGEST else None
+
+def _kernel_for(x: Any, y: Array, alpha: float) -> _Axpy | None:
+    """The BLAS kernel when it can take these arrays, else None (numpy does the update)."""
+    kernel = _KERNELS.get(y.dtype) if BLAS_MIN_SIZE <= y.size <= _LOADED.largest else None
     if (kernel is not None and type(x) is np.ndarray and type(y) is np.ndarray
-            and x.dtype == y.dtype and x.shape == y.shape and alpha != 0
-            and x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable
-            and x.flags.aligned and y.flags.aligned and not np.may_share_memory(x, y)):
+            and x.dtype == y.dtype and x.shape == y.shape and not (BLAS_SKIPS_ZERO_ALPHA and alpha == 0)
+            and y.flags.writeable and all(x.flags[flag] and y.flags[flag] for flag in ARRAY_FLAGS)
+            and not np.may_share_memory(x, y)):
         return kernel
     return None
 
@@ -138,8 +185,8 @@ def axpy(alpha: float, x: Array, y: Array, threaded: bool = True) -> None:
     One BLAS pass when ``y`` has at least ``BLAS_MIN_SIZE`` elements and both are
     C-contiguous, aligned arrays of the same float dtype that do not overlap;
     otherwise numpy's two passes. ``alpha`` is used in ``y``'s dtype, so float32
-    stays float32. ``threaded=False`` keeps the BLAS pass on the calling thread
-    (see :class:`TunedAxpy`); the result is the same either way, bit for bit.
+    stays float32. ``threaded=False`` keeps the BLAS pass on the calling thread;
+    the result is the same either way, bit for bit.
     """
     kernel = _kernel_for(x, y, alpha)
     if kernel is None:
@@ -151,32 +198,27 @@ def axpy(alpha: float, x: Array, y: Array, threaded: bool = True) -> None:
 def _run(kernel: _Axpy, alpha: float, x: Array, y: Array, threaded: bool) -> None:
     """One BLAS axpy whose result does not depend on how many threads run it.
 
-    OpenBLAS splits ``n`` into one equal share per thread, and each share ends in a
-    scalar loop (a separate multiply and add) after its vector loop (fused). So a
-    threaded call gets a head that is a whole number of ``_BLOCK`` per thread (no
-    share has a scalar tail); the rest, or the whole array when not ``threaded``,
-    goes in pieces that OpenBLAS never splits. The process's thread count is
-    never changed.
+    A threaded call gets a head of whole ``VECTOR_BLOCK`` per thread (no share has an
+    unfused tail); the rest, or the whole array when not ``threaded``, goes in pieces of
+    at most ``ONE_THREAD_MAX_N`` that OpenBLAS never splits. The thread count is never changed.
     """
     n, size = y.size, y.itemsize
     x_at, y_at = x.ctypes.data, y.ctypes.data
-    head = n - n % (_BLOCK * _GET_THREADS()) if threaded else 0
+    head = n - n % (VECTOR_BLOCK * _LOADED.get_threads()) if threaded else 0
     if head:
         kernel(head, alpha, x_at, 1, y_at, 1)
-    for start in range(head, n, _ONE_THREAD):
-        kernel(min(_ONE_THREAD, n - start), alpha, x_at + start * size, 1, y_at + start * size, 1)
+    for start in range(head, n, ONE_THREAD_PIECE):
+        kernel(min(ONE_THREAD_PIECE, n - start), alpha, x_at + start * size, 1, y_at + start * size, 1)
 
 
 class TunedAxpy:
-    """:func:`axpy` for one parameter's recurring updates, which learns from its first
+    """:func:`axpy` for one parameter's recurring update, which learns from its first
     calls whether BLAS threads pay.
 
-    They pay when the arrays are already spread over the cores: a gradient that a
-    threaded BLAS product wrote (MLP at batch 128: 779 µs per step with them, 882
-    without). They cost when one core holds it all: at batch 1 the weight gradient
-    is an outer product that numpy writes on one core (285 µs per step with them,
-    167 without). So the first ``2 * TRIALS`` BLAS calls alternate between the two,
-    timed, and the faster median is kept. The thread count never changes a result.
+    Threads pay when BLAS threads on every core just wrote the gradient, and cost when
+    one core holds it (a batch-1 outer product), so the first ``2 * TRIALS`` BLAS calls
+    alternate between the two, timed, and the faster median is kept. The thread count
+    never changes a result.
 
     Call it as :func:`axpy`: ``update(alpha, x, y)``, ``x`` and ``y`` arrays of one shape.
     """
@@ -188,7 +230,7 @@ class TunedAxpy:
         self._seconds: dict[bool, list[float]] = {True: [], False: []}
 
     def __call__(self, alpha: float, x: Array, y: Array) -> None:
-        if y.size < BLAS_MIN_SIZE:  # the common small case first: a bias, the iris net
+        if y.size < BLAS_MIN_SIZE:  # the common small case first: a bias, a small net
             y += float(alpha) * x
             return
         kernel = _kernel_for(x, y, alpha)
