@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from tinynet.engine.contraction import einsum
+from tinynet.engine.contraction import Plans, einsum
 from tinynet.engine.stable_functions import shifted_exp, sigmoid
 
 __all__ = ["Loss", "SoftmaxCrossEntropy", "SigmoidBinaryCrossEntropy", "MeanSquaredError"]
@@ -103,28 +103,33 @@ class SoftmaxCrossEntropy(Loss):
     LOSS = "Nc,Nc->"
     ROW_SUM = "Nc->N"
 
+    def __init__(self) -> None:
+        self.plans = Plans()
+
     def compute(self, logits: Array, target: Array) -> float:
         z = logits if logits.ndim == 2 else logits.reshape(-1, logits.shape[-1])  # (N, C) rows
         labels = target.ndim < logits.ndim
         t = target.reshape(-1) if labels else target.reshape(z.shape)
         shifted, exp = shifted_exp(z)
-        sums = einsum(self.ROW_SUM, exp)[:, None]  # p = exp / sums, formed only in backward
-        self._state = (exp, sums, t, labels, logits.shape)
+        sums = self.plans[self.ROW_SUM](exp)  # (N,); p = exp / sums, formed only in backward
         n = z.shape[0]
         if labels:  # -log p[N, t_N] = log(sums_N) - shifted[N, t_N]
-            picked = shifted[_rows(n), t.astype(np.intp, copy=False)]
-            return float((np.log(sums[:, 0]) - picked).sum()) / n
-        log_p = shifted - np.log(sums)
+            at_label: Array = _row_starts(z.shape) + t.astype(np.intp, copy=False)  # t_N, flat
+            self._state: tuple[Any, ...] = (exp, sums, at_label, labels, logits.shape)
+            picked = shifted.reshape(-1).take(at_label)
+            return float((np.log(sums) - picked).sum()) / n
+        self._state = (exp, sums, t, labels, logits.shape)
+        log_p = shifted - np.log(sums)[:, None]
         return -float(einsum(self.LOSS, t.astype(log_p.dtype, copy=False), log_p)) / n
 
     def backward(self) -> Array:
         exp, sums, t, labels, shape = self._saved()
         n = exp.shape[0]
-        if labels:
-            grad = exp / (sums * n)
-            grad[_rows(n), t.astype(np.intp, copy=False)] -= exp.dtype.type(1 / n)
+        if labels:  # t: the flat positions of the labels (see compute)
+            grad = exp / (sums * n)[:, None]
+            grad.reshape(-1)[t] -= exp.dtype.type(1 / n)
         else:
-            grad = exp / sums
+            grad = exp / sums[:, None]
             grad -= t
             grad *= exp.dtype.type(1 / n)
         return grad if len(shape) == 2 else grad.reshape(shape)
@@ -254,8 +259,9 @@ class MeanSquaredError(Loss):
 
 
 @lru_cache(maxsize=64)
-def _rows(batch: int) -> Array:
-    """``arange(batch)``, cached: it indexes each row's label column on every step."""
-    rows = np.arange(batch)
-    rows.flags.writeable = False
-    return rows
+def _row_starts(shape: tuple[int, int]) -> Array:
+    """Where each row of an ``(N, C)`` array starts once flattened, ``arange(N) * C``;
+    cached: it locates each row's label on every step."""
+    starts = np.arange(shape[0], dtype=np.intp) * shape[1]
+    starts.flags.writeable = False
+    return starts

@@ -86,6 +86,7 @@ class DataLoader:
                              f"{n} rows and last_batch='drop' would yield no batch; use a "
                              f"batch_size <= {n} or last_batch='keep'")
         self.rng = as_generator(rng, "DataLoader rng")
+        self._views: tuple[tuple[Any, ...], list[tuple[Inputs, Array]]] | None = None  # see __iter__
 
     @property
     def x(self) -> Inputs:
@@ -115,6 +116,17 @@ class DataLoader:
         return self.n_samples
 
     def __iter__(self) -> Iterator[tuple[Inputs, Array]]:
+        if self.shuffle or self.last_batch == "fill":
+            return self._pairs()
+        # Unshuffled batches are the same views every epoch: cut once, for as long as the
+        # settings and arrays they were cut from stay the same objects.
+        sources = (self.batch_size, self.last_batch, self.y, *self._arrays)
+        cut = self._views
+        if cut is None or len(cut[0]) != len(sources) or any(a is not b for a, b in zip(cut[0], sources)):
+            cut = self._views = (sources, list(self._pairs()))
+        return iter(cut[1])
+
+    def _pairs(self) -> Iterator[tuple[Inputs, Array]]:
         if self._names is None:
             yield from self._batches(self._arrays[0])
             return
@@ -146,6 +158,9 @@ class DataLoader:
             start = full * size
             yield (*[np.concatenate([x[start:], whole[extra]]) for x, whole in zip(xs, self._arrays)],
                    np.concatenate([y[start:], self.y[extra]]))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_views": None}  # views are re-cut, not pickled as copies
 
     def with_dtype(self, dtype: DTypeLike) -> DataLoader:
         """The same loader (same targets, settings and rng) over its float inputs cast to

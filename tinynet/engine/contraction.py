@@ -18,6 +18,11 @@ spec once per (spec, shapes, dtypes), caches the plan, and runs it:
 * anything else (three or more operands, repeated indices, broadcasting) ->
   ``np.einsum`` with a contraction path searched once and cached.
 
+A call site that runs the same spec on the same shapes every step (a layer's
+forward) keeps its plan in a :class:`Contraction` (one per spec in a layer's
+:class:`Plans`): a call is then one shape comparison and the BLAS call, without
+building and hashing :func:`einsum`'s cache key.
+
 The result equals ``np.einsum(spec, *operands)`` up to floating-point
 rounding, in the operands' dtype (no float64 temporaries for float32 input).
 One difference: an index must have the same size in every operand (numpy also
@@ -33,7 +38,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["einsum", "parse_spec", "clear_cache", "cache_size"]
+__all__ = ["einsum", "Contraction", "Plans", "parse_spec", "clear_cache", "cache_size"]
 
 Array = NDArray[Any]
 _Runner = Callable[..., Array]
@@ -105,6 +110,62 @@ def einsum(spec: str, *operands: Array, out: Array | None = None) -> Array:
             _CACHE.clear()
         _CACHE[key] = runner
     return runner(*operands, out)
+
+
+class Contraction:
+    """One einsum spec bound to one call site, with the plan of the shapes it last saw.
+
+    Shape: as the spec says; ``Contraction(spec)(*operands, out=None)`` equals
+    ``einsum(spec, *operands, out=out)``.
+
+    While the operands keep their shapes and dtypes (every step of training) a call
+    checks them against the last call's and runs the plan; other shapes get theirs
+    from :func:`einsum`'s cache. A copy or pickle keeps the spec and plans afresh.
+    """
+
+    __slots__ = ("spec", "_a", "_b", "_runner")
+
+    def __init__(self, spec: str) -> None:
+        parse_spec(spec, spec.split("->")[0].count(",") + 1)  # a bad spec fails here, not mid-training
+        self.spec = spec
+        self._a: tuple[Any, ...] = ()  # (shape, dtype) of the operands the plan is for
+        self._b: tuple[Any, ...] = ()
+        self._runner: _Runner = _unplanned
+
+    def __call__(self, a: Array, b: Array | None = None, *, out: Array | None = None) -> Array:
+        if b is None:
+            if (a.shape, a.dtype) == self._a:
+                return self._runner(a, out)
+        elif (a.shape, a.dtype) == self._a and (b.shape, b.dtype) == self._b:
+            return self._runner(a, b, out)
+        return self._replan(a, b, out)
+
+    def _replan(self, a: Array, b: Array | None, out: Array | None) -> Array:
+        operands = (a,) if b is None else (a, b)
+        result = einsum(self.spec, *operands, out=out)  # validates, plans and caches
+        if all(type(op) is np.ndarray for op in operands):
+            self._a, self._b = (a.shape, a.dtype), (() if b is None else (b.shape, b.dtype))
+            self._runner = _CACHE[(self.spec, a.shape, a.dtype) if b is None
+                                  else (self.spec, a.shape, b.shape, a.dtype, b.dtype)]
+        return result
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.spec,))
+
+    def __repr__(self) -> str:
+        return f"Contraction({self.spec!r})"
+
+
+def _unplanned(*operands: Any) -> Array:
+    raise AssertionError("a Contraction runs its plan only after planning it")
+
+
+class Plans(dict[str, Contraction]):
+    """A layer's contractions by spec, each made on first use: ``self.plans[self.FORWARD](x, W)``."""
+
+    def __missing__(self, spec: str) -> Contraction:
+        contraction = self[spec] = Contraction(spec)
+        return contraction
 
 
 def _as_arrays(spec: str, operands: tuple[Any, ...]) -> list[Array]:

@@ -7,12 +7,12 @@ that does no per-batch validation.
 
 from __future__ import annotations
 
-import math
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from math import isfinite
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,7 @@ from tinynet.data.loader import DataLoader
 from tinynet.engine.checks import check_choice, check_int
 from tinynet.layers.base import LayerLike, check_layer
 from tinynet.losses import Loss
-from tinynet.training.callbacks import PROGRESS_MODES, Callback, History, Run, display_callbacks
+from tinynet.training.callbacks import PROGRESS_MODES, Callback, CallbackList, History, Run, display_callbacks
 from tinynet.training.metrics import METRICS
 
 __all__ = ["fit", "evaluate", "TrainingDiverged"]
@@ -106,20 +106,16 @@ def fit(
     if validation is not None:
         log_names += [f"val_{name}" for name in log_names]
     run = Run(model, loss, optimizer, epochs, len(loader), history, list(metric_fns), log_names)
-    listeners: list[Callback] = [history, *callbacks, *display_callbacks(progress)]
+    listeners = CallbackList([history, *callbacks, *display_callbacks(progress)])
     compute = loss.compute if isinstance(loss, Loss) else loss.forward
     started = time.perf_counter()
-    begun: list[Callback] = []  # only these are ended, whatever happens
     try:
-        for cb in listeners:
-            cb.on_train_begin(run)
-            begun.append(cb)
+        listeners.train_begin(run)
         # Overflow shows up as a non-finite loss, which raises TrainingDiverged with advice;
         # numpy's RuntimeWarnings on the way there would only bury that message.
         with _deferred_interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
             for epoch in range(1, epochs + 1):
-                for cb in listeners:
-                    cb.on_epoch_begin(epoch)
+                listeners.epoch_begin(epoch)
                 total, seen = 0.0, 0
                 sums = dict.fromkeys(metric_fns, 0.0)
                 for batch, (xb, yb) in enumerate(loader, 1):
@@ -127,19 +123,18 @@ def fit(
                         param.zero_grad()
                     output = model.forward(xb, True)
                     value = compute(output, yb)
-                    if not math.isfinite(value):
+                    if not isfinite(value):
                         raise TrainingDiverged(epoch, batch, value, getattr(optimizer, "lr", None),
                                                history)
-                    grad = loss.backward()
-                    model.backward(grad, False)  # nobody needs the gradient of the data
+                    model.backward(loss.backward(), False)  # nobody needs the gradient of the data
                     optimizer.step()
                     size = len(yb)
                     total += value * size
                     seen += size
-                    for name, fn in metric_fns.items():
-                        sums[name] += fn(output, yb)
-                    for cb in listeners:
-                        cb.on_batch_end(batch, value, size)
+                    if metric_fns:
+                        for name, fn in metric_fns.items():
+                            sums[name] += fn(output, yb)
+                    listeners.batch_end(batch, value, size)
                     if interrupt.requested:
                         break
                 if interrupt.requested:
@@ -149,15 +144,12 @@ def fit(
                 if validation is not None:
                     val = _evaluate_loader(model, compute, metric_fns, validation)
                     logs.update({f"val_{k}": v for k, v in val.items()})
-                for cb in listeners:
-                    cb.on_epoch_end(epoch, logs)
+                listeners.epoch_end(epoch, logs)
                 if run.stop_training:
                     break
     finally:
         history.seconds = time.perf_counter() - started
-        final_logs = {"history": history, "seconds": history.seconds}
-        for cb in begun:
-            cb.on_train_end(final_logs)
+        listeners.train_end({"history": history, "seconds": history.seconds})
     if history.interrupted and on_interrupt == "raise":
         raise KeyboardInterrupt
     return history

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from tinynet.engine.checks import check_float_dtype, check_int
-from tinynet.engine.contraction import einsum
+from tinynet.engine.contraction import Plans
 from tinynet.layers.base import Array, Layer
 from tinynet.layers.initializers import Initializer, RngLike, as_generator, init_config, init_weight_and_bias
 from tinynet.layers.input_checks import checked_features
@@ -29,7 +29,8 @@ class Dense(Layer):
         db[o]     += sum_... g[...,o]                 GRAD_BIAS    "...o->o"
         dx[...,i]  = sum_o g[...,o] W[o,i]            GRAD_INPUT   "...o,oi->...i"
 
-    Each is one BLAS call: the leading axes are one matrix dimension.
+    Each is one BLAS call: the leading axes are one matrix dimension, and
+    ``self.plans`` keeps each spec's plan for the shapes of the last step.
 
     ``init`` names the weight initialiser (default ``"he_normal"``, bias zeros).
     ``init="uniform"`` is the article's scheme: weight then bias drawn with
@@ -61,6 +62,7 @@ class Dense(Layer):
             check_float_dtype(dtype, "Dense dtype"), "Dense")
         self.weight = Parameter(weight, "weight")
         self.bias = None if bias_data is None else Parameter(bias_data, "bias")
+        self.plans = Plans()
 
     def forward(self, x: Array, training: bool = True) -> Array:
         w = self.weight.data
@@ -69,7 +71,7 @@ class Dense(Layer):
             x = self._checked_input(x)
         if training:
             self.save_for_backward(x)
-        y = einsum(self.FORWARD, x, w)
+        y = self.plans[self.FORWARD](x, w)
         if self.bias is not None:
             y += self.bias.data
         return y
@@ -79,7 +81,7 @@ class Dense(Layer):
         self.weight.accumulate(self.GRAD_WEIGHT, grad_y, x)
         if self.bias is not None:
             self.bias.accumulate(self.GRAD_BIAS, grad_y)
-        return einsum(self.GRAD_INPUT, grad_y, self.weight.data) if need_input_grad else None
+        return self.plans[self.GRAD_INPUT](grad_y, self.weight.data) if need_input_grad else None
 
     def output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         if len(input_shape) < 2 or input_shape[-1] != self.in_features:
