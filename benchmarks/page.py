@@ -41,6 +41,8 @@ METHOD = """\
 - **numpy einsum loop**: the article's training loop (ARTICLE.md) generalised to any number of
   layers: plain `np.einsum` specs, `np.where` leaky ReLU, softmax, one-hot cross-entropy,
   SGD after every batch. **numpy matmul loop**: the same loop with every `np.einsum` written as `@`.
+  Both loops cut their batches once, before the first epoch, and compute the loss but no metric
+  (tinynet runs with `metrics=[]` to match).
 - **GEMM floor**: only the matrix products a step needs (forward `x @ W.T` per layer, `dW` per
   layer, `dX` for all but the first layer: 8 for 784-256-256-10), into preallocated arrays with
   `np.matmul(..., out=)`. No bias, activation, softmax or update. **GEMM floor + update**: the
