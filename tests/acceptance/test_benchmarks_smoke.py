@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "benchmarks" / "run.py"
 CONTENDERS = ("tinynet", "GEMM floor", "numpy einsum loop", "numpy matmul loop", "scikit-learn")
@@ -33,7 +35,7 @@ def test_smoke_run_prints_tables_and_writes_markdown(tmp_path: Path) -> None:
     page = ROOT / "docs" / "benchmarks.md"
     before = page.stat().st_mtime_ns if page.exists() else None
     out = tmp_path / "bench.md"
-    done = _run("--smoke", "--rounds", "1", "--output", str(out))
+    done = _run("--smoke", "--rounds", "1", "--no-torch", "--output", str(out))  # PyTorch: below
     assert done.returncode == 0, done.stderr[-3000:]
     for name in (*CONTENDERS, *WORKLOADS, "Must show", "÷ tinynet"):
         assert name in done.stdout, name
@@ -45,6 +47,13 @@ def test_smoke_run_prints_tables_and_writes_markdown(tmp_path: Path) -> None:
     assert "| tinynet | " in text and "1 (reference)" in text
     # The committed page is only ever written by a real (non-smoke) run.
     assert (page.stat().st_mtime_ns if page.exists() else None) == before
+
+
+def test_the_pytorch_contender_runs_in_its_own_process() -> None:
+    pytest.importorskip("torch")
+    done = _run("--smoke", "--rounds", "1", "--only", "mlp-b1", "--no-write")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "PyTorch" in done.stdout and "3. batch 1: tinynet ÷ PyTorch" in done.stdout
 
 
 def test_only_and_no_write(tmp_path: Path) -> None:
