@@ -75,6 +75,97 @@ def fit(
     ``history.interrupted`` and returns; ``"raise"`` re-raises ``KeyboardInterrupt``
     after the same clean-up. An update is never half applied.
     """
+    epochs, callbacks = _checked_arguments(model, loss, optimizer, loader, epochs, progress, on_interrupt,
+                                           callbacks)
+    loader = _cast_inputs(model, loader)  # once here, not every batch in forward
+    output_shape = _probe_outputs(model, loader, "fit")
+    if isinstance(loss, Loss):
+        loss.check_target(loader.y, output_shape, "y")
+    metric_fns = _resolve_metrics(metrics, loss)
+    validation = _check_validation(validation_data, model, loader, loss, output_shape)
+
+    history = History()
+    log_names = ["loss", *metric_fns]
+    if validation is not None:
+        log_names += [f"val_{name}" for name in log_names]
+    run = Run(model, loss, optimizer, epochs, len(loader), history, list(metric_fns), log_names)
+    listeners = CallbackList([history, *callbacks, *display_callbacks(progress)])
+    steps = _Steps(model, loss, optimizer, metric_fns, listeners, history)
+    started = time.perf_counter()
+    try:
+        listeners.train_begin(run)
+        # Overflow shows up as a non-finite loss, which raises TrainingDiverged with advice;
+        # numpy's RuntimeWarnings on the way there would only bury that message.
+        with _deferred_interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
+            for epoch in range(1, epochs + 1):
+                listeners.epoch_begin(epoch)
+                logs = steps.epoch(epoch, loader, interrupt)
+                if logs is None:
+                    history.interrupted = True
+                    break
+                if validation is not None:
+                    val = _evaluate_loader(model, steps.compute, metric_fns, validation)
+                    logs.update({f"val_{k}": v for k, v in val.items()})
+                listeners.epoch_end(epoch, logs)
+                if run.stop_training:
+                    break
+    finally:
+        clear_saved = getattr(model, "clear_saved", None)
+        if callable(clear_saved):  # a step cut short leaves forward values no backward will take
+            clear_saved()
+        history.seconds = time.perf_counter() - started
+        listeners.train_end({"history": history, "seconds": history.seconds})
+    if history.interrupted and on_interrupt == "raise":
+        raise KeyboardInterrupt
+    return history
+
+
+class _Steps:
+    """The training steps of one ``fit``: everything a step needs, bound once."""
+
+    def __init__(self, model: LayerLike, loss: Any, optimizer: Any, metric_fns: dict[str, Metric],
+                 listeners: CallbackList, history: History) -> None:
+        self.model, self.loss, self.optimizer = model, loss, optimizer
+        self.compute = loss.compute if isinstance(loss, Loss) else loss.forward
+        self.params = model.parameters()
+        self.metric_fns, self.listeners, self.history = metric_fns, listeners, history
+
+    def epoch(self, epoch: int, loader: DataLoader, interrupt: _Interrupt) -> dict[str, float] | None:
+        """One pass over ``loader``: the epoch's logs, or ``None`` if Ctrl-C cut it short.
+
+        Each step: clear the gradients, forward, loss, backward (the data's own
+        gradient is not needed), update; then the metrics and the batch callbacks.
+        """
+        model, loss, compute, step = self.model, self.loss, self.compute, self.optimizer.step
+        params, metric_fns, batch_end = self.params, self.metric_fns, self.listeners.batch_end
+        total, seen = 0.0, 0
+        sums = dict.fromkeys(metric_fns, 0.0)
+        for batch, (xb, yb) in enumerate(loader, 1):
+            for param in params:
+                param.zero_grad()
+            output = model.forward(xb, True)
+            value = compute(output, yb)
+            if not isfinite(value):
+                raise TrainingDiverged(epoch, batch, value, getattr(self.optimizer, "lr", None),
+                                       self.history)
+            model.backward(loss.backward(), False)
+            step()
+            size = len(yb)
+            total += value * size
+            seen += size
+            if metric_fns:
+                for name, fn in metric_fns.items():
+                    sums[name] += fn(output, yb)
+            batch_end(batch, value, size)
+            if interrupt.requested:
+                return None
+        return {"loss": total / seen, **{k: v / seen for k, v in sums.items()}}
+
+
+def _checked_arguments(model: Any, loss: Any, optimizer: Any, loader: Any, epochs: Any, progress: Any,
+                       on_interrupt: Any, callbacks: Iterable[Any]) -> tuple[int, list[Callback]]:
+    """Raise ``TypeError``/``ValueError`` naming the first bad argument of ``fit``; return
+    ``epochs`` as an int and the callbacks as a list."""
     check_layer(model, "fit model")
     if not callable(getattr(loss, "backward", None)) or not callable(getattr(loss, "forward", None)):
         raise TypeError(f"fit loss must be a tinynet loss such as SoftmaxCrossEntropy(), "
@@ -87,72 +178,12 @@ def fit(
     epochs = check_int(epochs, "epochs", minimum=0)
     check_choice(progress, "progress", PROGRESS_MODES)
     check_choice(on_interrupt, "on_interrupt", ("stop", "raise"))
-    callbacks = list(callbacks)
-    for index, cb in enumerate(callbacks):
+    listed = list(callbacks)
+    for index, cb in enumerate(listed):
         if not isinstance(cb, Callback):
             raise TypeError(f"fit callbacks[{index}] must be a tinynet Callback, "
                             f"got {type(cb).__name__}")
-
-    loader = _cast_inputs(model, loader)  # once here, not every batch in forward
-    output_shape = _probe_outputs(model, loader, "fit")
-    if isinstance(loss, Loss):
-        loss.check_target(loader.y, output_shape, "y")
-    metric_fns = _resolve_metrics(metrics, loss)
-    validation = _check_validation(validation_data, model, loader, loss, output_shape)
-    params = model.parameters()
-
-    history = History()
-    log_names = ["loss", *metric_fns]
-    if validation is not None:
-        log_names += [f"val_{name}" for name in log_names]
-    run = Run(model, loss, optimizer, epochs, len(loader), history, list(metric_fns), log_names)
-    listeners = CallbackList([history, *callbacks, *display_callbacks(progress)])
-    compute = loss.compute if isinstance(loss, Loss) else loss.forward
-    started = time.perf_counter()
-    try:
-        listeners.train_begin(run)
-        # Overflow shows up as a non-finite loss, which raises TrainingDiverged with advice;
-        # numpy's RuntimeWarnings on the way there would only bury that message.
-        with _deferred_interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
-            for epoch in range(1, epochs + 1):
-                listeners.epoch_begin(epoch)
-                total, seen = 0.0, 0
-                sums = dict.fromkeys(metric_fns, 0.0)
-                for batch, (xb, yb) in enumerate(loader, 1):
-                    for param in params:
-                        param.zero_grad()
-                    output = model.forward(xb, True)
-                    value = compute(output, yb)
-                    if not isfinite(value):
-                        raise TrainingDiverged(epoch, batch, value, getattr(optimizer, "lr", None),
-                                               history)
-                    model.backward(loss.backward(), False)  # nobody needs the gradient of the data
-                    optimizer.step()
-                    size = len(yb)
-                    total += value * size
-                    seen += size
-                    if metric_fns:
-                        for name, fn in metric_fns.items():
-                            sums[name] += fn(output, yb)
-                    listeners.batch_end(batch, value, size)
-                    if interrupt.requested:
-                        break
-                if interrupt.requested:
-                    history.interrupted = True
-                    break
-                logs = {"loss": total / seen, **{k: v / seen for k, v in sums.items()}}
-                if validation is not None:
-                    val = _evaluate_loader(model, compute, metric_fns, validation)
-                    logs.update({f"val_{k}": v for k, v in val.items()})
-                listeners.epoch_end(epoch, logs)
-                if run.stop_training:
-                    break
-    finally:
-        history.seconds = time.perf_counter() - started
-        listeners.train_end({"history": history, "seconds": history.seconds})
-    if history.interrupted and on_interrupt == "raise":
-        raise KeyboardInterrupt
-    return history
+    return epochs, listed
 
 
 def evaluate(
