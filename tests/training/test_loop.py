@@ -54,6 +54,8 @@ def test_divergence_stops_before_the_bad_step():
     assert err.epoch >= 1 and err.batch >= 1
     assert all(np.isfinite(p.data).all() for p in model.parameters())
     assert len(err.history.loss) == err.epoch - 1
+    # the forward of the refused step kept values no backward took: fit dropped them
+    assert all(not getattr(layer, "_saved", []) for layer in model)
 
 
 def test_ctrl_c_stops_cleanly_between_batches():
