@@ -141,21 +141,21 @@ def _encode(value: Any, where: str, keys: dict[int, int], seen: set[int]) -> Any
                      f"get_config() must return numbers, strings, lists, tuples, dicts and layers")
 
 
-def parse(spec: Any, known: Mapping[str, type], where: str = "load", depth: int = 0,
+def parse(description: Any, known: Mapping[str, type], where: str = "load", depth: int = 0,
           plans: dict[int, Plan] | None = None) -> Plan:
     """Check a layer description completely and return its :class:`Plan`; raise ``ValueError``."""
     plans = {} if plans is None else plans
     if depth > MAX_DEPTH:
         raise ValueError(f"{where}: layers nested more than {MAX_DEPTH} deep")
     if depth == 0:
-        plan = parse(spec, known, where, 1, plans)
+        plan = parse(description, known, where, 1, plans)
         _check_references(plan, plans, where)
         return plan
-    if not isinstance(spec, dict) or not {"class", "config"} <= set(spec) <= {"class", "config", "key"} \
-            or not isinstance(spec["config"], dict):
+    if not isinstance(description, dict) or not {"class", "config"} <= set(description) <= {"class", "config", "key"} \
+            or not isinstance(description["config"], dict):
         raise ValueError(f"{where}: a layer description must be {{'class': ..., 'config': {{...}}}}, "
-                         f"got {str(spec)[:80]}")
-    name = spec["class"]
+                         f"got {str(description)[:80]}")
+    name = description["class"]
     cls = known.get(name) if isinstance(name, str) else None
     if cls is None:
         raise ValueError(f"{where}: unknown layer class {name!r}; tinynet knows {sorted(known)} (for "
@@ -164,12 +164,12 @@ def parse(spec: Any, known: Mapping[str, type], where: str = "load", depth: int 
     params = inspect.signature(cls).parameters
     takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
     plan = Plan(cls, here)
-    if "key" in spec:
-        if not isinstance(spec["key"], int) or isinstance(spec["key"], bool) or spec["key"] in plans:
-            raise ValueError(f"{here}: 'key' must be an integer used once, got {spec['key']!r}")
-        plan.key = spec["key"]
+    if "key" in description:
+        if not isinstance(description["key"], int) or isinstance(description["key"], bool) or description["key"] in plans:
+            raise ValueError(f"{here}: 'key' must be an integer used once, got {description['key']!r}")
+        plan.key = description["key"]
         plans[plan.key] = plan
-    for key, raw in spec["config"].items():
+    for key, raw in description["config"].items():
         value = _decode(raw, known, f"{here} config {key!r}", depth + 1, plans)
         param = params.get(key)
         if param is not None and param.kind is param.VAR_POSITIONAL:
