@@ -151,7 +151,8 @@ def parse(description: Any, known: Mapping[str, type], where: str = "load", dept
         plan = parse(description, known, where, 1, plans)
         _check_references(plan, plans, where)
         return plan
-    if not isinstance(description, dict) or not {"class", "config"} <= set(description) <= {"class", "config", "key"} \
+    keys = set(description) if isinstance(description, dict) else set()
+    if not {"class", "config"} <= keys <= {"class", "config", "key"} \
             or not isinstance(description["config"], dict):
         raise ValueError(f"{where}: a layer description must be {{'class': ..., 'config': {{...}}}}, "
                          f"got {str(description)[:80]}")
@@ -165,9 +166,10 @@ def parse(description: Any, known: Mapping[str, type], where: str = "load", dept
     takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
     plan = Plan(cls, here)
     if "key" in description:
-        if not isinstance(description["key"], int) or isinstance(description["key"], bool) or description["key"] in plans:
-            raise ValueError(f"{here}: 'key' must be an integer used once, got {description['key']!r}")
-        plan.key = description["key"]
+        key = description["key"]
+        if not isinstance(key, int) or isinstance(key, bool) or key in plans:
+            raise ValueError(f"{here}: 'key' must be an integer used once, got {key!r}")
+        plan.key = key
         plans[plan.key] = plan
     for key, raw in description["config"].items():
         value = _decode(raw, known, f"{here} config {key!r}", depth + 1, plans)
