@@ -15,7 +15,7 @@ from tinynet.engine.checks import check_int
 from tinynet.engine.contraction import einsum
 from tinynet.engine.types import Array, Shape
 from tinynet.layers.base import Layer
-from tinynet.layers.core.einsum import derive_grad_spec, split_pair_spec
+from tinynet.layers.core.einsum import derive_grad_spec, record_index_sizes, split_pair_spec
 
 __all__ = ["Merge", "Add", "Concat", "EinsumMerge"]
 
@@ -175,12 +175,10 @@ class EinsumMerge(Merge):
             if len(shape) != len(term):
                 raise ValueError(f"EinsumMerge({self.spec!r}): input {term!r} needs {len(term)} axes, "
                                  f"got shape {shape}")
-            for c, n in zip(term, shape):
-                known = sizes.get(c)
-                if known is not None and n is not None and known != n:
-                    raise ValueError(f"EinsumMerge({self.spec!r}): index {c!r} has sizes {known} and {n} "
-                                     f"in shapes {shapes}")
-                sizes[c] = known if known is not None else n
+            clash = record_index_sizes(sizes, term, shape)
+            if clash is not None:
+                raise ValueError(f"EinsumMerge({self.spec!r}): index {clash!r} has sizes {sizes[clash]} "
+                                 f"and {shape[term.index(clash)]} in shapes {shapes}")
         return tuple(sizes[c] for c in self._out)
 
     def get_config(self) -> dict[str, str]:

@@ -34,7 +34,7 @@ from tinynet.layers.base import Array, Layer
 from tinynet.layers.initializers import Initializer, RngLike, as_generator, init_config, init_weight_and_bias
 from tinynet.layers.parameter import Parameter
 
-__all__ = ["Einsum", "GradSpec", "derive_grad_spec", "split_pair_spec"]
+__all__ = ["Einsum", "GradSpec", "derive_grad_spec", "record_index_sizes", "split_pair_spec"]
 
 
 class GradSpec:
@@ -208,12 +208,10 @@ class Einsum(Layer):
             raise ValueError(f"{self._name()} expects a {len(self._x_term)}-D input "
                              f"({self._x_term!r}), got shape {input_shape}")
         sizes: dict[str, int | None] = dict(self._sizes)
-        for c, n in zip(self._x_term, input_shape):
-            known = sizes.get(c)
-            if known is not None and n is not None and n != known:
-                raise ValueError(f"{self._name()} expects index {c!r} of the input to have size "
-                                 f"{known}, got shape {input_shape}")
-            sizes[c] = known if known is not None else n
+        clash = record_index_sizes(sizes, self._x_term, input_shape)
+        if clash is not None:
+            raise ValueError(f"{self._name()} expects index {clash!r} of the input to have size "
+                             f"{self._sizes[clash]}, got shape {input_shape}")
         return tuple(sizes[c] for c in self._out)
 
     def get_config(self) -> dict[str, Any]:
@@ -254,6 +252,17 @@ class Einsum(Layer):
         want = tuple(self._sizes.get(c, c) for c in self._x_term)
         raise ValueError(f"{self._name()} expected input of shape {want} (indices "
                          f"{self._x_term!r}), but received input with shape {x.shape}")
+
+
+def record_index_sizes(sizes: dict[str, int | None], term: str, shape: tuple[int | None, ...]) -> str | None:
+    """Record in ``sizes`` the size ``shape`` gives each index of ``term`` (``None``:
+    unknown); return the first index whose size disagrees with one recorded before."""
+    for c, n in zip(term, shape):
+        known = sizes.get(c)
+        if known is not None and n is not None and known != n:
+            return c
+        sizes[c] = known if known is not None else n
+    return None
 
 
 def split_pair_spec(spec: Any, owner: str = "Einsum",

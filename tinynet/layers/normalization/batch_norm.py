@@ -10,6 +10,7 @@ from numpy.typing import DTypeLike
 from tinynet.engine.checks import check_float_dtype, check_int, check_number
 from tinynet.engine.contraction import einsum
 from tinynet.layers.base import Array, Layer
+from tinynet.layers.input_checks import checked_features
 from tinynet.layers.parameter import Parameter
 
 __all__ = ["BatchNorm"]
@@ -131,22 +132,5 @@ class BatchNorm(Layer):
 
     def _checked_input(self, x: Any) -> Array:
         """The slow path of ``forward``: convert, cast to the weight's dtype, or explain."""
-        name = f"BatchNorm(features={self.features})"
-        if not isinstance(x, np.ndarray):
-            try:
-                x = np.asarray(x)
-            except (TypeError, ValueError) as err:
-                raise TypeError(f"{name} expects an array of numbers, got {type(x).__name__}") from err
-        if x.dtype.kind not in "biuf":
-            raise TypeError(f"{name} expects numbers, got an array of dtype {x.dtype}")
-        if x.ndim < 2 or x.shape[1] != self.features:
-            hint = ""
-            if x.ndim == 1 and x.shape[0] == self.features:
-                hint = "; for a single sample use x.reshape(1, -1)"
-            elif x.ndim >= 2:
-                hint = (f"; the previous layer or the data gives {x.shape[1]} features, so either "
-                        f"change it or use BatchNorm({x.shape[1]})")
-            raise ValueError(f"{name} expected input of shape (batch, {self.features}) or (batch, "
-                             f"{self.features}, ...): features on axis 1, but received input with "
-                             f"shape {x.shape}{hint}")
-        return x.astype(self.weight.data.dtype, copy=False)
+        return checked_features(x, f"BatchNorm(features={self.features})", self.features,
+                                self.weight.data.dtype, lambda width: f"BatchNorm({width})", axis=1)
