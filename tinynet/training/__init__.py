@@ -2,7 +2,8 @@
 
 from tinynet.training.callbacks import Callback, History, Run
 from tinynet.training.early_stopping import EarlyStopping, RestoreOnInterrupt
-from tinynet.training.loop import TrainingDiverged, evaluate, fit
+from tinynet.training.evaluation import evaluate
+from tinynet.training.loop import TrainingDiverged, fit
 from tinynet.training.schedules import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR
 
 __all__ = ["Callback", "CosineAnnealingLR", "EarlyStopping", "ExponentialLR", "History", "LRScheduler",
