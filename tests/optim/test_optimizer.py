@@ -121,4 +121,6 @@ def test_each_kind_of_update_has_its_own_tuner():
         for _ in range(2 * blas.TunedAxpy.TRIALS + 1):  # SGD's buffer starts as a copy
             optimizer.step()
         assert all(isinstance(t.threaded, bool) for t in tuners)
-    assert tn.SGD(params, fused=False)._update_param == []  # the reference path holds no tuners
+    assert tn.SGD(params, fused=False)._update_param == [None, None]  # the reference path holds no tuners
+    small = [tn.Parameter(np.zeros(3))]
+    assert tn.SGD(small)._update_param == [None]  # too small for BLAS: numpy's update, no tuner

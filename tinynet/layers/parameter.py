@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from tinynet.engine.contraction import einsum
+from tinynet.engine.contraction import Plans, einsum
 
 __all__ = ["Parameter", "aligned_empty"]
 
@@ -43,7 +44,7 @@ class Parameter:
     marked zero fills it with zeros first.
     """
 
-    __slots__ = ("data", "_grad", "_grad_is_zero", "name")
+    __slots__ = ("data", "_grad", "_grad_is_zero", "name", "_plans")
 
     def __init__(self, data: NDArray[Any], name: str = "") -> None:
         array = np.asarray(data)
@@ -55,6 +56,7 @@ class Parameter:
         self._grad[...] = 0
         self._grad_is_zero = True
         self.name = name
+        self._plans = Plans()  # each spec's planned contraction: a step skips einsum's cache lookup
 
     @property
     def grad(self) -> NDArray[Any]:
@@ -91,11 +93,12 @@ class Parameter:
         Every layer's backward adds its parameter gradients through this one
         method. The first use after ``zero_grad`` writes straight into ``grad``.
         """
+        contraction = self._plans[spec] if len(operands) <= 2 else partial(einsum, spec)
         if self._grad_is_zero:
-            einsum(spec, *operands, out=self._grad)
+            contraction(*operands, out=self._grad)
             self._grad_is_zero = False
         else:
-            self._grad += einsum(spec, *operands)
+            self._grad += contraction(*operands)
 
     def add_grad(self, value: NDArray[Any]) -> None:
         """Add an already computed gradient ``value`` (shaped like ``data``) into ``grad``."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from numpy.typing import NDArray
 
-from tinynet.engine.blas import TunedAxpy
+from tinynet.engine.blas import BLAS_MIN_SIZE, TunedAxpy
 from tinynet.engine.checks import check_number
 from tinynet.layers.parameter import Parameter
 from tinynet.optim.optimizer import Optimizer
@@ -120,23 +120,30 @@ class SGD(Optimizer):
             raise ValueError("nesterov=True requires momentum > 0 and dampening = 0, "
                              f"got momentum={momentum}, dampening={dampening}")
         self.nesterov = bool(nesterov)
-        self._update_param = self._tuned_updates()
-        self._update_buffer = self._tuned_updates()
+        # Per parameter, its two BLAS updates, or None where numpy's update runs: not fused,
+        # or too small for BLAS to pay (decided once here, not in every step).
+        blas = [self.fused and p.size >= BLAS_MIN_SIZE for p in self.params]
+        self._update_param = [TunedAxpy() if b else None for b in blas]
+        self._update_buffer = [TunedAxpy() if b else None for b in blas]
 
     def step(self) -> None:
         """Apply one update to every parameter from its current ``.grad``."""
         lr, momentum, dampening = self.lr, self.momentum, self.dampening
         nesterov, weight_decay = self.nesterov, self.weight_decay
-        for index, (p, state) in enumerate(zip(self.params, self.state)):
-            buffer = state.get("momentum_buffer")
-            if self.fused:
-                buffer = _fused_sgd_step(p.data, p.grad, buffer, lr=lr, momentum=momentum,
-                                         dampening=dampening, nesterov=nesterov,
-                                         weight_decay=weight_decay, update_param=self._update_param[index],
-                                         update_buffer=self._update_buffer[index])
+        plain = not (momentum or weight_decay)  # the article's w -= lr * g: no state
+        for p, state, update_param, update_buffer in zip(self.params, self.state,
+                                                         self._update_param, self._update_buffer):
+            if update_param is None or update_buffer is None:  # numpy's update
+                if plain:  # sgd_step's last line, the only one that runs
+                    p.data -= lr * p.grad
+                    continue
+                buffer = sgd_step(p.data, p.grad, state.get("momentum_buffer"), lr=lr, momentum=momentum,
+                                  dampening=dampening, nesterov=nesterov, weight_decay=weight_decay)
             else:
-                buffer = sgd_step(p.data, p.grad, buffer, lr=lr, momentum=momentum, dampening=dampening,
-                                  nesterov=nesterov, weight_decay=weight_decay)
+                buffer = _fused_sgd_step(p.data, p.grad, state.get("momentum_buffer"), lr=lr,
+                                         momentum=momentum, dampening=dampening, nesterov=nesterov,
+                                         weight_decay=weight_decay, update_param=update_param,
+                                         update_buffer=update_buffer)
             if buffer is not None:
                 state["momentum_buffer"] = buffer
         self.steps += 1
