@@ -36,8 +36,13 @@ class LeakyReLU(Layer):
         return np.maximum(x, scaled) if self.alpha <= 1 else np.minimum(x, scaled)
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
+        alpha = grad_y.dtype.type(self.alpha)
         (positive,) = self.saved_for_backward()
-        return np.where(positive, grad_y, grad_y * grad_y.dtype.type(self.alpha))
+        slope = positive.astype(grad_y.dtype)  # f'(x) = alpha + (1 - alpha) [x > 0], built in place
+        slope *= 1 - alpha
+        slope += alpha
+        slope *= grad_y
+        return slope
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}"
