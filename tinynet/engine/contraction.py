@@ -31,54 +31,17 @@ broadcasts a size-1 axis there); a mismatch raises ``ValueError`` naming it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from math import prod
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+
+from tinynet.engine.planning import Runner, parse_spec, plan
+from tinynet.engine.types import Array
 
 __all__ = ["einsum", "Contraction", "Plans", "parse_spec", "clear_cache", "cache_size"]
 
-Array = NDArray[Any]
-_Runner = Callable[..., Array]
-
-_CACHE: dict[tuple[Any, ...], _Runner] = {}
+_CACHE: dict[tuple[Any, ...], Runner] = {}
 _CACHE_LIMIT = 4096
-
-
-def parse_spec(spec: str, n_operands: int) -> tuple[list[str], str]:
-    """Split ``"ab,bc->ac"`` into ``(["ab", "bc"], "ac")``.
-
-    Without ``->`` the output is, as in numpy, the indices that occur once,
-    in alphabetical order. Raises ``ValueError`` naming the spec when it does
-    not match the number of operands or uses characters einsum does not know.
-    """
-    if not isinstance(spec, str):
-        raise TypeError(f"einsum spec must be a str, got {type(spec).__name__}")
-    compact = spec.replace(" ", "")
-    if "->" in compact:
-        lhs, out = compact.split("->", 1)
-    else:
-        lhs, out = compact, None
-    inputs = lhs.split(",")
-    if len(inputs) != n_operands:
-        raise ValueError(
-            f"einsum spec {spec!r} names {len(inputs)} operand(s) but {n_operands} were given"
-        )
-    if out is None:
-        letters = "".join(inputs).replace(".", "")
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    for term in [*inputs, out]:
-        bad = [c for c in term.replace("...", "") if not c.isalpha()]
-        if bad:
-            raise ValueError(f"einsum spec {spec!r}: {bad[0]!r} is not an index letter")
-    missing = sorted(set(out.replace("...", "")) - set("".join(inputs)))
-    if missing:
-        raise ValueError(f"einsum spec {spec!r}: output index {missing[0]!r} is in no operand")
-    if len(set(out)) != len(out) and "..." not in out:
-        raise ValueError(f"einsum spec {spec!r}: an output index is repeated")
-    return inputs, out
 
 
 def einsum(spec: str, *operands: Array, out: Array | None = None) -> Array:
@@ -105,7 +68,7 @@ def einsum(spec: str, *operands: Array, out: Array | None = None) -> Array:
         return einsum(spec, *_as_arrays(spec, operands), out=out)
     runner = _CACHE.get(key)
     if runner is None:
-        runner = _plan(spec, operands)
+        runner = plan(spec, operands)
         if len(_CACHE) >= _CACHE_LIMIT:
             _CACHE.clear()
         _CACHE[key] = runner
@@ -130,7 +93,7 @@ class Contraction:
         self.spec = spec
         self._a: tuple[Any, ...] = ()  # (shape, dtype) of the operands the plan is for
         self._b: tuple[Any, ...] = ()
-        self._runner: _Runner = _unplanned
+        self._runner: Runner = _unplanned
 
     def __call__(self, a: Array, b: Array | None = None, *, out: Array | None = None) -> Array:
         if b is None:
@@ -186,200 +149,3 @@ def clear_cache() -> None:
 def cache_size() -> int:
     """How many (spec, shapes, dtypes) plans are cached."""
     return len(_CACHE)
-
-
-def _plan(spec: str, operands: tuple[Array, ...]) -> _Runner:
-    operands = tuple(np.asarray(a) for a in operands)
-    inputs, out = parse_spec(spec, len(operands))
-    if "..." in spec:
-        explicit = _expand_ellipsis(inputs, out, operands)
-        if explicit is None:
-            return _plan_fallback(spec, operands)
-        inputs, out = explicit
-    for term, op in zip(inputs, operands):
-        if "..." not in term and len(term) != op.ndim:
-            raise ValueError(
-                f"einsum spec {spec!r}: operand {term!r} has {len(term)} indices "
-                f"but the array has shape {op.shape}"
-            )
-    simple = "..." not in out and all(len(set(t)) == len(t) for t in [*inputs, out])
-    if simple:
-        sizes = _index_sizes(spec, inputs, operands)
-        if len(operands) == 2:
-            return _plan_pair(inputs[0], inputs[1], out, sizes, operands)
-        if len(operands) == 1 and set(out) < set(inputs[0]):
-            return _plan_reduce(inputs[0], out, sizes, operands[0].dtype)
-    return _plan_fallback(spec, operands)
-
-
-def _expand_ellipsis(inputs: list[str], out: str,
-                     operands: tuple[Array, ...]) -> tuple[list[str], str] | None:
-    """``"...i,oi->...o"`` on a ``(B, T, i)`` operand as ``"ABi,oi->ABo"``: the ellipsis
-    becomes letters the spec does not use, so the planner sees plain indices. ``None``
-    (numpy's einsum then runs it) when the ellipses of the operands differ in shape,
-    i.e. when they would broadcast."""
-    used = set("".join(inputs) + out)
-    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in used]
-    shape: tuple[int, ...] | None = None
-    for term, op in zip(inputs, operands):
-        if "..." in term:
-            n = op.ndim - (len(term) - 3)
-            start = term.index("...")
-            here = op.shape[start:start + n] if n > 0 else ()
-            if n < 0 or (shape is not None and here != shape):
-                return None
-            shape = here
-    if shape is None or len(shape) > len(spare):
-        return None
-    letters = "".join(spare[:len(shape)])
-    return [term.replace("...", letters) for term in inputs], out.replace("...", letters)
-
-
-def _index_sizes(spec: str, inputs: list[str], operands: tuple[Array, ...]) -> dict[str, int]:
-    sizes: dict[str, int] = {}
-    for term, op in zip(inputs, operands):
-        for letter, n in zip(term, op.shape):
-            if sizes.setdefault(letter, n) != n:
-                raise ValueError(
-                    f"einsum spec {spec!r}: index {letter!r} has size {sizes[letter]} in one "
-                    f"operand and {n} in another (shapes {[o.shape for o in operands]})"
-                )
-    return sizes
-
-
-def _plan_fallback(spec: str, operands: tuple[Array, ...]) -> _Runner:
-    if len(operands) <= 1:
-        return lambda x, out: np.einsum(spec, x, out=out)
-    path = np.einsum_path(spec, *operands, optimize="greedy")[0]
-    return lambda *ops: np.einsum(spec, *ops[:-1], out=ops[-1], optimize=path)
-
-
-def _plan_reduce(term: str, out: str, sizes: dict[str, int], dtype: np.dtype[Any]) -> _Runner:
-    """Sum axes away as a matrix-vector product with a ones vector."""
-    kept = [c for c in term if c in out]
-    summed = [c for c in term if c not in out]
-    n_kept = prod(sizes[c] for c in kept)
-    n_summed = prod(sizes[c] for c in summed)
-    ones = np.ones(n_summed, dtype=dtype)
-    kept_shape = tuple(sizes[c] for c in kept)
-    final = _permutation(kept, out)
-    if term == "".join(kept + summed) and final is None and len(kept) == len(summed) == 1:
-        return lambda x, out: np.matmul(x, ones, out=out)  # e.g. "Bc->B": x(B, c) @ ones(c)
-    if term == "".join(summed + kept) and final is None:  # e.g. "Bo->o": ones(B) @ x(B, o)
-        if len(summed) == 1 and len(kept) == 1:
-            return lambda x, out: np.matmul(ones, x, out=out)
-        flat = (n_summed, n_kept)
-        return lambda x, out: _into(out, np.matmul(ones, x.reshape(flat)).reshape(kept_shape))
-    order = [term.index(c) for c in kept + summed]
-
-    def run(x: Array, out: Array | None) -> Array:
-        y = np.matmul(x.transpose(order).reshape(n_kept, n_summed), ones).reshape(kept_shape)
-        return _into(out, y if final is None else y.transpose(final))
-
-    return run
-
-
-def _transpose(a: Array) -> Array:
-    return a.T
-
-
-def _unchanged(a: Array) -> Array:
-    return a
-
-
-# The Dense-style specs need nothing but optional transposes: one call, no indirection.
-_PLAIN_MATMULS: dict[tuple[Callable[[Array], Array], Callable[[Array], Array]], _Runner] = {
-    (_unchanged, _unchanged): lambda a, b, out: np.matmul(a, b, out=out),
-    (_unchanged, _transpose): lambda a, b, out: np.matmul(a, b.T, out=out),
-    (_transpose, _unchanged): lambda a, b, out: np.matmul(a.T, b, out=out),
-    (_transpose, _transpose): lambda a, b, out: np.matmul(a.T, b.T, out=out),
-}
-
-
-def _preparer(term: str, groups: list[list[str]], shape: tuple[int, ...],
-              operand_shape: tuple[int, ...], sizes: dict[str, int]) -> Callable[[Array], Array]:
-    """How one operand of a pair becomes matmul's ``(rows, cols)`` (or batched) form:
-    sum its private axes, then bring the index ``groups`` into order as one matrix.
-
-    When each group's letters stand together in the operand (``"BTi"`` with groups
-    ``[B, T]`` and ``[i]``), the axes are merged first and the merged blocks are then
-    transposed: a view, never a copy, for a contiguous operand."""
-    layout = [c for group in groups for c in group]
-    kept = "".join(c for c in term if c in layout)
-    summed = tuple(i for i, c in enumerate(term) if c not in layout)
-    order = tuple(kept.index(c) for c in layout)
-    if not summed and order == tuple(range(len(order))) and shape == operand_shape:
-        return _unchanged
-    if not summed and order == (1, 0) and shape == operand_shape[::-1]:
-        return _transpose
-    blocks = ["".join(group) for group in groups if group]
-    if all(block in kept for block in blocks):
-        in_term = sorted(blocks, key=kept.index)
-        block_shape = tuple(prod(sizes[c] for c in block) for block in in_term)
-        block_order = tuple(in_term.index(block) for block in blocks)
-
-        def merge_then_transpose(a: Array) -> Array:
-            if summed:
-                a = a.sum(axis=summed)
-            return a.reshape(block_shape).transpose(block_order).reshape(shape)
-
-        return merge_then_transpose
-
-    def prepare(a: Array) -> Array:
-        if summed:
-            a = a.sum(axis=summed)
-        return a.transpose(order).reshape(shape)
-
-    return prepare
-
-
-def _plan_pair(
-    ta: str, tb: str, out: str, sizes: dict[str, int], operands: tuple[Array, ...]
-) -> _Runner:
-    def kept_after_sum(term: str, other: str) -> str:
-        return "".join(c for c in term if c in other or c in out)
-
-    a_kept, b_kept = kept_after_sum(ta, tb), kept_after_sum(tb, ta)
-    batch = [c for c in out if c in a_kept and c in b_kept]
-    contracted = [c for c in a_kept if c in b_kept and c not in out]
-    free_a = [c for c in out if c in a_kept and c not in b_kept]
-    free_b = [c for c in out if c in b_kept and c not in a_kept]
-    # Put first the operand whose free indices come first in the output, so
-    # that the matmul result is already in output order whenever possible.
-    if free_a and free_b and out.index(free_b[0]) < out.index(free_a[0]):
-        swapped = _plan_pair(tb, ta, out, sizes, operands[::-1])
-        return lambda a, b, result: swapped(b, a, result)
-
-    n = {name: prod(sizes[c] for c in group) for name, group in
-         (("batch", batch), ("a", free_a), ("b", free_b), ("k", contracted))}
-    lead = (n["batch"],) if batch else ()
-    shape_a, shape_b = (lead + (n["a"], n["k"]), lead + (n["k"], n["b"]))
-    left = _preparer(ta, [batch, free_a, contracted], shape_a, operands[0].shape, sizes)
-    right = _preparer(tb, [batch, contracted, free_b], shape_b, operands[1].shape, sizes)
-    result_letters = batch + free_a + free_b
-    result_shape = tuple(sizes[c] for c in result_letters)
-    final = _permutation(result_letters, out)
-    # Nothing to sum (an outer product, e.g. a weight gradient at batch size 1): BLAS's
-    # GEMM with an inner size of 1 is several times slower than a broadcast multiply.
-    matmul = np.multiply if n["k"] == 1 else np.matmul
-    if final is None and result_shape == lead + (n["a"], n["b"]):
-        plain = _PLAIN_MATMULS.get((left, right)) if matmul is np.matmul else None
-        return plain or (lambda a, b, out: matmul(left(a), right(b), out=out))
-
-    def run(a: Array, b: Array, out: Array | None) -> Array:
-        y = matmul(left(a), right(b)).reshape(result_shape)
-        return _into(out, y if final is None else y.transpose(final))
-
-    return run
-
-
-def _into(out: Array | None, y: Array) -> Array:
-    if out is None:
-        return y
-    np.copyto(out, y)
-    return out
-
-
-def _permutation(have: list[str], want: str) -> tuple[int, ...] | None:
-    order = tuple(have.index(c) for c in want)
-    return None if order == tuple(range(len(order))) else order
