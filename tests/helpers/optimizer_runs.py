@@ -7,8 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pytest
 
 import tinynet as tn
+from tinynet.engine import blas
 from tinynet.engine.blas import BLAS_MIN_SIZE
 
 STEPS = 20
@@ -65,3 +67,7 @@ def assert_same_trajectory(got: Trajectory, want: Trajectory, atol: float = 1e-1
     for step, (g_params, w_params) in enumerate(zip(got, want), 1):
         for index, (g, w) in enumerate(zip(g_params, w_params)):
             np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, err_msg=f"step {step}, params[{index}]")
+
+
+needs_blas = pytest.mark.skipif(blas.unavailable_reason() is not None,
+                                reason=f"no BLAS update here: {blas.unavailable_reason()}")

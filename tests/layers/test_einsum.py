@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import tinynet as tn
 from tinynet.data.datasets import article_iris
-from tinynet.layers.core.einsum import derive_grad_spec
+from tinynet.layers.core.grad_specs import derive_grad_spec
 
 # spec, weight_shape, bias_shape, input shape; each id says what it exercises.
 SPECS = {

@@ -9,16 +9,13 @@ from helpers.optimizer_runs import (
     assert_same_trajectory,
     gradient,
     initial_params,
+    needs_blas,
     run_tinynet,
     run_torch,
 )
 
 import tinynet as tn
-from tinynet.engine import blas
 from tinynet.optim import adam_step
-
-needs_blas = pytest.mark.skipif(blas.unavailable_reason() is not None,
-                                reason=f"no BLAS update here: {blas.unavailable_reason()}")
 
 
 def reference_adam(lr, betas, eps, weight_decay, decoupled):

@@ -15,7 +15,7 @@ from tinynet.engine.checks import check_int
 from tinynet.engine.contraction import einsum
 from tinynet.engine.types import Array, Shape
 from tinynet.layers.base import Layer
-from tinynet.layers.core.einsum import derive_grad_spec, record_index_sizes, split_pair_spec
+from tinynet.layers.core.grad_specs import derive_grad_spec, record_index_sizes, split_pair_spec
 
 __all__ = ["Merge", "Add", "Concat", "EinsumMerge"]
 
