@@ -16,6 +16,8 @@ from tinynet.display.plot import plot_history
 from tinynet.engine.contraction import einsum
 from tinynet.gradient_check import gradcheck, gradcheck_details
 from tinynet.layers import (
+    GRU,
+    LSTM,
     Add,
     BatchNorm,
     Concat,
@@ -64,7 +66,7 @@ except _metadata.PackageNotFoundError:  # run from a source tree that was never 
 __all__ = [
     "Adam", "AdamW", "Add", "BatchNorm", "Callback", "Concat", "CosineAnnealingLR", "DataLoader",
     "Dense", "Dropout", "EarlyStopping", "Einsum", "EinsumMerge", "ExponentialLR", "Flatten",
-    "Graph", "History", "Identity", "LRScheduler", "Layer", "LeakyReLU", "Loss",
+    "GRU", "Graph", "History", "Identity", "LRScheduler", "LSTM", "Layer", "LeakyReLU", "Loss",
     "MeanSquaredError", "Optimizer", "Parallel", "Parameter", "ReLU", "Reshape", "Residual",
     "RestoreOnInterrupt", "Run", "SGD", "Sequential", "Sigmoid", "SigmoidBinaryCrossEntropy",
     "Softmax", "SoftmaxCrossEntropy", "StepLR", "Tanh", "TrainingDiverged", "__version__",

@@ -13,9 +13,11 @@ from tinynet.layers.core.einsum import Einsum
 from tinynet.layers.core.reshaping import Flatten, Reshape
 from tinynet.layers.normalization.batch_norm import BatchNorm
 from tinynet.layers.parameter import Parameter
+from tinynet.layers.recurrent.gru import GRU
+from tinynet.layers.recurrent.lstm import LSTM
 
 __all__ = [
-    "Add", "BatchNorm", "Concat", "Dense", "Dropout", "Einsum", "EinsumMerge", "Flatten", "Graph", "Identity",
-    "Layer", "LayerLike", "LeakyReLU", "Merge", "Parallel", "Parameter", "ReLU", "Reshape", "Residual",
-    "Sequential", "Sigmoid", "Softmax", "Tanh",
+    "Add", "BatchNorm", "Concat", "Dense", "Dropout", "Einsum", "EinsumMerge", "Flatten", "GRU", "Graph",
+    "Identity", "LSTM", "Layer", "LayerLike", "LeakyReLU", "Merge", "Parallel", "Parameter", "ReLU",
+    "Reshape", "Residual", "Sequential", "Sigmoid", "Softmax", "Tanh",
 ]

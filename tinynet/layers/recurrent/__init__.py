@@ -1,0 +1,1 @@
+"""Recurrent layers over ``(B, T, I)`` sequences: LSTM and GRU, with PyTorch's parameters."""
