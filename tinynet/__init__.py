@@ -16,20 +16,25 @@ from tinynet.display.plot import plot_history
 from tinynet.engine.contraction import einsum
 from tinynet.gradient_check import gradcheck, gradcheck_details
 from tinynet.layers import (
-    GRU,
-    LSTM,
     Add,
+    AvgPool1D,
+    AvgPool2D,
     BatchNorm,
     Concat,
+    Conv1D,
+    Conv2D,
     Dense,
     Dropout,
     Einsum,
     EinsumMerge,
     Flatten,
+    GlobalAvgPool2D,
     Graph,
     Identity,
     Layer,
     LeakyReLU,
+    MaxPool1D,
+    MaxPool2D,
     Parallel,
     Parameter,
     ReLU,
@@ -64,12 +69,12 @@ except _metadata.PackageNotFoundError:  # run from a source tree that was never 
     __version__ = "0+unknown"
 
 __all__ = [
-    "Adam", "AdamW", "Add", "BatchNorm", "Callback", "Concat", "CosineAnnealingLR", "DataLoader",
-    "Dense", "Dropout", "EarlyStopping", "Einsum", "EinsumMerge", "ExponentialLR", "Flatten",
-    "GRU", "Graph", "History", "Identity", "LRScheduler", "LSTM", "Layer", "LeakyReLU", "Loss",
-    "MeanSquaredError", "Optimizer", "Parallel", "Parameter", "ReLU", "Reshape", "Residual",
-    "RestoreOnInterrupt", "Run", "SGD", "Sequential", "Sigmoid", "SigmoidBinaryCrossEntropy",
-    "Softmax", "SoftmaxCrossEntropy", "StepLR", "Tanh", "TrainingDiverged", "__version__",
-    "einsum", "evaluate", "fit", "gradcheck", "gradcheck_details", "load", "one_hot",
+    "Adam", "AdamW", "Add", "AvgPool1D", "AvgPool2D", "BatchNorm", "Callback", "Concat", "Conv1D", "Conv2D",
+    "CosineAnnealingLR", "DataLoader", "Dense", "Dropout", "EarlyStopping", "Einsum", "EinsumMerge",
+    "ExponentialLR", "Flatten", "GlobalAvgPool2D", "Graph", "History", "Identity", "LRScheduler", "Layer",
+    "LeakyReLU", "Loss", "MaxPool1D", "MaxPool2D", "MeanSquaredError", "Optimizer", "Parallel", "Parameter",
+    "ReLU", "Reshape", "Residual", "RestoreOnInterrupt", "Run", "SGD", "Sequential", "Sigmoid",
+    "SigmoidBinaryCrossEntropy", "Softmax", "SoftmaxCrossEntropy", "StepLR", "Tanh", "TrainingDiverged",
+    "__version__", "einsum", "evaluate", "fit", "gradcheck", "gradcheck_details", "load", "one_hot",
     "plot_history", "save", "summary",
 ]

@@ -6,6 +6,8 @@ from tinynet.layers.containers.branches import Parallel, Residual
 from tinynet.layers.containers.graph import Graph
 from tinynet.layers.containers.merging import Add, Concat, EinsumMerge, Merge
 from tinynet.layers.containers.sequential import Sequential
+from tinynet.layers.conv.convolution import Conv1D, Conv2D
+from tinynet.layers.conv.pooling import AvgPool1D, AvgPool2D, GlobalAvgPool2D, MaxPool1D, MaxPool2D
 from tinynet.layers.core.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from tinynet.layers.core.dense import Dense
 from tinynet.layers.core.dropout import Dropout
@@ -13,11 +15,10 @@ from tinynet.layers.core.einsum import Einsum
 from tinynet.layers.core.reshaping import Flatten, Reshape
 from tinynet.layers.normalization.batch_norm import BatchNorm
 from tinynet.layers.parameter import Parameter
-from tinynet.layers.recurrent.gru import GRU
-from tinynet.layers.recurrent.lstm import LSTM
 
 __all__ = [
-    "Add", "BatchNorm", "Concat", "Dense", "Dropout", "Einsum", "EinsumMerge", "Flatten", "GRU", "Graph",
-    "Identity", "LSTM", "Layer", "LayerLike", "LeakyReLU", "Merge", "Parallel", "Parameter", "ReLU",
-    "Reshape", "Residual", "Sequential", "Sigmoid", "Softmax", "Tanh",
+    "Add", "AvgPool1D", "AvgPool2D", "BatchNorm", "Concat", "Conv1D", "Conv2D", "Dense", "Dropout",
+    "Einsum", "EinsumMerge", "Flatten", "GlobalAvgPool2D", "Graph", "Identity", "Layer", "LayerLike",
+    "LeakyReLU", "MaxPool1D", "MaxPool2D", "Merge", "Parallel", "Parameter", "ReLU", "Reshape", "Residual",
+    "Sequential", "Sigmoid", "Softmax", "Tanh",
 ]

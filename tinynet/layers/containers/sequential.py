@@ -96,30 +96,49 @@ class Sequential(Layer):
         return self.layers[index]
 
     def _check_chain(self) -> None:
-        """Feed the first known feature count through the layers: sizes must chain.
+        """Feed the first known input size through the layers: sizes must chain.
 
-        The leading axes are not known before data arrives ((B, in) or (B, T, in)),
-        so the check follows the feature axis only: it stops at a layer that moves
-        values between axes (Flatten, Reshape) or cannot tell its output for the
-        guessed shape, and starts again at the next layer that names its ``in_features``.
+        The check starts at a layer that names its input: ``in_features`` (guessed
+        ``(batch, in_features)``: the leading axes are not known before data arrives)
+        or ``in_channels`` with ``input_ndim`` (``(batch, C, None...)`` for a convolution,
+        its spatial sizes unknown). It stops at a layer that moves values between axes
+        (Flatten, Reshape), at a layer that cannot tell its output for the guessed shape,
+        and where a size it would check is unknown (``None``), and starts again at the
+        next layer that names its input.
         """
         shape: tuple[int | None, ...] | None = None
         for index, layer in enumerate(self.layers):
             n_in = getattr(layer, "in_features", None)
             if shape is None:
-                if not isinstance(n_in, int):
+                shape = _named_input(layer)
+                if shape is None:
                     continue
-                shape = (None, n_in)
             if isinstance(layer, (Flatten, Reshape)):
                 shape = None
                 continue
             try:
                 shape = output_shape_of(layer, shape)
             except ValueError as err:
-                # A layer that does not name its features and expects another rank than the
-                # guess (an Einsum over (B, T, in)) says nothing about the chain.
-                if not isinstance(n_in, int) and getattr(layer, "input_ndim", None) != len(shape):
-                    shape = None
+                # A size the check does not know (a convolution's spatial sizes), or a layer that
+                # does not name its features and expects another rank than the guess (an Einsum
+                # over (B, T, in)), says nothing about the chain: start again from this layer.
+                unknown = any(size is None for size in shape[1:])
+                other_rank = getattr(layer, "input_ndim", None) != len(shape)
+                if unknown or (not isinstance(n_in, int) and other_rank):
+                    start = _named_input(layer)
+                    shape = None if start is None else output_shape_of(layer, start)
                     continue
                 raise ValueError(f"Sequential layer {index} does not fit the layer before it: "
                                  f"{err}") from None
+
+
+def _named_input(layer: LayerLike) -> tuple[int | None, ...] | None:
+    """The input shape a layer names: ``(None, in_features)``, ``(None, in_channels, None...)``
+    for a layer with ``in_channels`` and ``input_ndim``, or ``None``."""
+    n_in = getattr(layer, "in_features", None)
+    if isinstance(n_in, int):
+        return (None, n_in)
+    channels, ndim = getattr(layer, "in_channels", None), getattr(layer, "input_ndim", None)
+    if isinstance(channels, int) and isinstance(ndim, int):
+        return (None, channels) + (None,) * (ndim - 2)
+    return None
