@@ -16,6 +16,8 @@ from tinynet.display.plot import plot_history
 from tinynet.engine.contraction import einsum
 from tinynet.gradient_check import gradcheck, gradcheck_details
 from tinynet.layers import (
+    GRU,
+    LSTM,
     Add,
     AvgPool1D,
     AvgPool2D,
@@ -71,10 +73,10 @@ except _metadata.PackageNotFoundError:  # run from a source tree that was never 
 __all__ = [
     "Adam", "AdamW", "Add", "AvgPool1D", "AvgPool2D", "BatchNorm", "Callback", "Concat", "Conv1D", "Conv2D",
     "CosineAnnealingLR", "DataLoader", "Dense", "Dropout", "EarlyStopping", "Einsum", "EinsumMerge",
-    "ExponentialLR", "Flatten", "GlobalAvgPool2D", "Graph", "History", "Identity", "LRScheduler", "Layer",
-    "LeakyReLU", "Loss", "MaxPool1D", "MaxPool2D", "MeanSquaredError", "Optimizer", "Parallel", "Parameter",
-    "ReLU", "Reshape", "Residual", "RestoreOnInterrupt", "Run", "SGD", "Sequential", "Sigmoid",
-    "SigmoidBinaryCrossEntropy", "Softmax", "SoftmaxCrossEntropy", "StepLR", "Tanh", "TrainingDiverged",
-    "__version__", "einsum", "evaluate", "fit", "gradcheck", "gradcheck_details", "load", "one_hot",
-    "plot_history", "save", "summary",
+    "ExponentialLR", "Flatten", "GRU", "GlobalAvgPool2D", "Graph", "History", "Identity", "LRScheduler",
+    "LSTM", "Layer", "LeakyReLU", "Loss", "MaxPool1D", "MaxPool2D", "MeanSquaredError", "Optimizer",
+    "Parallel", "Parameter", "ReLU", "Reshape", "Residual", "RestoreOnInterrupt", "Run", "SGD",
+    "Sequential", "Sigmoid", "SigmoidBinaryCrossEntropy", "Softmax", "SoftmaxCrossEntropy", "StepLR",
+    "Tanh", "TrainingDiverged", "__version__", "einsum", "evaluate", "fit", "gradcheck",
+    "gradcheck_details", "load", "one_hot", "plot_history", "save", "summary",
 ]

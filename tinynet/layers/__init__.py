@@ -15,10 +15,12 @@ from tinynet.layers.core.einsum import Einsum
 from tinynet.layers.core.reshaping import Flatten, Reshape
 from tinynet.layers.normalization.batch_norm import BatchNorm
 from tinynet.layers.parameter import Parameter
+from tinynet.layers.recurrent.gru import GRU
+from tinynet.layers.recurrent.lstm import LSTM
 
 __all__ = [
     "Add", "AvgPool1D", "AvgPool2D", "BatchNorm", "Concat", "Conv1D", "Conv2D", "Dense", "Dropout",
-    "Einsum", "EinsumMerge", "Flatten", "GlobalAvgPool2D", "Graph", "Identity", "Layer", "LayerLike",
-    "LeakyReLU", "MaxPool1D", "MaxPool2D", "Merge", "Parallel", "Parameter", "ReLU", "Reshape", "Residual",
-    "Sequential", "Sigmoid", "Softmax", "Tanh",
+    "Einsum", "EinsumMerge", "Flatten", "GRU", "GlobalAvgPool2D", "Graph", "Identity", "LSTM", "Layer",
+    "LayerLike", "LeakyReLU", "MaxPool1D", "MaxPool2D", "Merge", "Parallel", "Parameter", "ReLU", "Reshape",
+    "Residual", "Sequential", "Sigmoid", "Softmax", "Tanh",
 ]
