@@ -48,7 +48,7 @@ from tinynet.layers import (
     Tanh,
 )
 from tinynet.losses import Loss, MeanSquaredError, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
-from tinynet.optim import SGD, Adam, AdamW, Optimizer
+from tinynet.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop, clip_grad_norm, clip_grad_value
 from tinynet.saving.files import load, save
 from tinynet.training import (
     Callback,
@@ -56,9 +56,11 @@ from tinynet.training import (
     EarlyStopping,
     ExponentialLR,
     History,
+    LinearLR,
     LRScheduler,
     RestoreOnInterrupt,
     Run,
+    SequentialLR,
     StepLR,
     TrainingDiverged,
     evaluate,
@@ -71,12 +73,13 @@ except _metadata.PackageNotFoundError:  # run from a source tree that was never 
     __version__ = "0+unknown"
 
 __all__ = [
-    "Adam", "AdamW", "Add", "AvgPool1D", "AvgPool2D", "BatchNorm", "Callback", "Concat", "Conv1D", "Conv2D",
-    "CosineAnnealingLR", "DataLoader", "Dense", "Dropout", "EarlyStopping", "Einsum", "EinsumMerge",
-    "ExponentialLR", "Flatten", "GRU", "GlobalAvgPool2D", "Graph", "History", "Identity", "LRScheduler",
-    "LSTM", "Layer", "LeakyReLU", "Loss", "MaxPool1D", "MaxPool2D", "MeanSquaredError", "Optimizer",
-    "Parallel", "Parameter", "ReLU", "Reshape", "Residual", "RestoreOnInterrupt", "Run", "SGD",
-    "Sequential", "Sigmoid", "SigmoidBinaryCrossEntropy", "Softmax", "SoftmaxCrossEntropy", "StepLR",
-    "Tanh", "TrainingDiverged", "__version__", "einsum", "evaluate", "fit", "gradcheck",
+    "Adagrad", "Adam", "AdamW", "Add", "AvgPool1D", "AvgPool2D", "BatchNorm", "Callback", "Concat",
+    "Conv1D", "Conv2D", "CosineAnnealingLR", "DataLoader", "Dense", "Dropout", "EarlyStopping", "Einsum",
+    "EinsumMerge", "ExponentialLR", "Flatten", "GRU", "GlobalAvgPool2D", "Graph", "History", "Identity",
+    "LRScheduler", "LSTM", "Layer", "LeakyReLU", "LinearLR", "Loss", "MaxPool1D", "MaxPool2D",
+    "MeanSquaredError", "Optimizer", "Parallel", "Parameter", "RMSprop", "ReLU", "Reshape", "Residual",
+    "RestoreOnInterrupt", "Run", "SGD", "Sequential", "SequentialLR", "Sigmoid",
+    "SigmoidBinaryCrossEntropy", "Softmax", "SoftmaxCrossEntropy", "StepLR", "Tanh", "TrainingDiverged",
+    "__version__", "clip_grad_norm", "clip_grad_value", "einsum", "evaluate", "fit", "gradcheck",
     "gradcheck_details", "load", "one_hot", "plot_history", "save", "summary",
 ]

@@ -4,7 +4,15 @@ from tinynet.training.callbacks import Callback, History, Run
 from tinynet.training.early_stopping import EarlyStopping, RestoreOnInterrupt
 from tinynet.training.evaluation import evaluate
 from tinynet.training.loop import TrainingDiverged, fit
-from tinynet.training.schedules import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR
+from tinynet.training.schedules import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LinearLR,
+    LRScheduler,
+    SequentialLR,
+    StepLR,
+)
 
 __all__ = ["Callback", "CosineAnnealingLR", "EarlyStopping", "ExponentialLR", "History", "LRScheduler",
-           "RestoreOnInterrupt", "Run", "StepLR", "TrainingDiverged", "evaluate", "fit"]
+           "LinearLR", "RestoreOnInterrupt", "Run", "SequentialLR", "StepLR", "TrainingDiverged", "evaluate",
+           "fit"]

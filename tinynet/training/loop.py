@@ -18,6 +18,7 @@ from tinynet.data.loader import DataLoader
 from tinynet.engine.checks import check_choice, check_int
 from tinynet.layers.base import LayerLike, check_layer
 from tinynet.losses import Loss
+from tinynet.optim.clipping import clipped_step
 from tinynet.training.callbacks import PROGRESS_MODES, Callback, CallbackList, History, Run, display_callbacks
 from tinynet.training.evaluation import (
     Metric,
@@ -60,6 +61,8 @@ def fit(
     metrics: Sequence[str | Metric] | str = "auto",
     validation_data: tuple[Any, Any] | None = None,
     on_interrupt: str = "stop",
+    clip_grad_norm: float | None = None,
+    clip_grad_value: float | None = None,
 ) -> History:
     """Train ``model`` in place for ``epochs`` passes over ``loader``; return the `History`.
 
@@ -75,6 +78,9 @@ def fit(
     ``on_interrupt``: on Ctrl-C, ``"stop"`` finishes the current batch, sets
     ``history.interrupted`` and returns; ``"raise"`` re-raises ``KeyboardInterrupt``
     after the same clean-up. An update is never half applied.
+    ``clip_grad_norm=max_norm`` / ``clip_grad_value=v``: clip the gradients before each
+    update, as ``tn.clip_grad_norm`` / ``tn.clip_grad_value`` (PyTorch's ``clip_grad_norm_`` /
+    ``clip_grad_value_``) would between backward and step; at most one of the two.
     """
     epochs, callbacks = _checked_arguments(model, loss, optimizer, loader, epochs, progress, on_interrupt,
                                            callbacks)
@@ -92,6 +98,7 @@ def fit(
     run = Run(model, loss, optimizer, epochs, len(loader), history, list(metric_fns), log_names)
     listeners = CallbackList([history, *callbacks, *display_callbacks(progress)])
     steps = _Steps(model, loss, optimizer, metric_fns, listeners, history)
+    steps.step = clipped_step(optimizer.step, steps.params, clip_grad_norm, clip_grad_value)
     started = time.perf_counter()
     try:
         listeners.train_begin(run)
@@ -129,6 +136,7 @@ class _Steps:
         self.model, self.loss, self.optimizer = model, loss, optimizer
         self.compute = loss.compute if isinstance(loss, Loss) else loss.forward
         self.params = model.parameters()
+        self.step = optimizer.step  # fit replaces it by one that clips the gradients first, if asked
         self.metric_fns, self.listeners, self.history = metric_fns, listeners, history
 
     def epoch(self, epoch: int, loader: DataLoader, interrupt: Interrupt) -> dict[str, float] | None:
@@ -137,7 +145,7 @@ class _Steps:
         Each step: clear the gradients, forward, loss, backward (the data's own
         gradient is not needed), update; then the metrics and the batch callbacks.
         """
-        model, loss, compute, step = self.model, self.loss, self.compute, self.optimizer.step
+        model, loss, compute, step = self.model, self.loss, self.compute, self.step
         params, metric_fns, batch_end = self.params, self.metric_fns, self.listeners.batch_end
         total, seen = 0.0, 0
         sums = dict.fromkeys(metric_fns, 0.0)
