@@ -258,3 +258,49 @@ def test_save_refuses_what_it_could_not_load(path):
     with pytest.raises(TypeError, match="must be a tinynet Layer"):
         tn.save({"weights": 1}, path)
     assert not path.exists()
+
+
+class Wide(tn.Dense):
+    """A user's layer whose get_config forgets out_features (it has a default)."""
+
+    def __init__(self, in_features, out_features=3, rng=None):
+        super().__init__(in_features, out_features, rng=rng)
+
+    def get_config(self):
+        return {"in_features": self.in_features}
+
+
+def test_save_compares_the_rebuilt_shapes_before_writing(path):
+    with pytest.raises(ValueError, match=r"save: 'param/0.bias' has shape \(5,\).*rebuilt from "
+                                         r"get_config\(\) gives shape \(3,\).*leave out a constructor "
+                                         r"argument"):
+        tn.save(tn.Sequential(Wide(4, 5, rng=0)), path)
+    assert not path.exists()
+    tn.save(tn.Sequential(Wide(4, 3, rng=0)), path)  # what the config does describe saves and loads
+    assert tn.load(path, custom_layers={"Wide": Wide})[0].weight.shape == (3, 4)
+
+
+@pytest.mark.parametrize("kind", ["model", "estimator"])
+def test_round_trips_load_identically(path, kind):
+    """Every parameter, buffer, config and estimator field comes back as saved."""
+    if kind == "model":
+        obj = rich_model()
+        obj.forward(np.random.default_rng(0).random((8, 4)), True)
+    else:
+        pytest.importorskip("sklearn")
+        from tinynet.sklearn import TinyNetRegressor
+
+        X = np.random.default_rng(0).standard_normal((30, 3))
+        obj = TinyNetRegressor(hidden_layer_sizes=(5,), epochs=3, random_state=0).fit(X, X[:, :2])
+    tn.save(obj, path, metadata={"k": [1, "two"]})
+    loaded, metadata = load_with_metadata(path)
+    assert metadata == {"k": [1, "two"]}
+    model, again = (obj, loaded) if kind == "model" else (obj.model_, loaded.model_)
+    assert repr(again) == repr(model)
+    assert [(n, p.data.tobytes()) for n, p in model.named_parameters()] == \
+        [(n, p.data.tobytes()) for n, p in again.named_parameters()]
+    assert [(n, b.tobytes()) for n, b in model.named_buffers()] == \
+        [(n, b.tobytes()) for n, b in again.named_buffers()]
+    if kind == "estimator":
+        assert loaded.get_params() == obj.get_params() and loaded.loss_curve_ == obj.loss_curve_
+        np.testing.assert_array_equal(loaded.predict(X), obj.predict(X))

@@ -19,6 +19,7 @@ The contract:
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol, runtime_checkable
@@ -56,17 +57,33 @@ def check_layer(layer: Any, where: str) -> None:
     if isinstance(layer, type):
         raise TypeError(f"{where}: got the class {layer.__name__}, not an instance; "
                         f"write {layer.__name__}(...)")
-    if not isinstance(layer, LayerLike):
+    if not isinstance(layer, Layer) and not isinstance(layer, LayerLike):  # (the protocol check is slow)
         raise TypeError(f"{where} must be a layer (with forward, backward and parameters), "
                         f"got {type(layer).__name__}: {layer!r}")
-    try:
-        takes_flag = "need_input_grad" in inspect.signature(layer.backward).parameters
-    except (TypeError, ValueError):  # a builtin or C callable: trust it
-        takes_flag = True
-    if not takes_flag:
+    if not _takes_need_input_grad(layer.backward):
         raise TypeError(f"{where}: {type(layer).__name__}.backward must accept need_input_grad; "
                         f"write def backward(self, grad_y, need_input_grad=True) and return None "
                         f"when it is False (the gradient of the input is not needed)")
+
+
+def _takes_need_input_grad(backward: Any) -> bool:
+    """Whether ``backward`` accepts ``need_input_grad``; a class's method is looked up once
+    (a graph of thousands of nodes has a few classes)."""
+    function = getattr(backward, "__func__", None)
+    if function is not None:
+        return _function_takes_flag(function)
+    try:
+        return "need_input_grad" in inspect.signature(backward).parameters
+    except (TypeError, ValueError):  # a builtin or C callable: trust it
+        return True
+
+
+@functools.lru_cache(maxsize=1024)
+def _function_takes_flag(function: Any) -> bool:
+    try:
+        return "need_input_grad" in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return True
 
 
 class Layer:

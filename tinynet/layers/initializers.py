@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tinynet.engine.checks import check_choice, check_int
+from tinynet.engine.sizes import check_size
 
 __all__ = ["Initializer", "get_initializer", "INITIALIZERS", "as_generator", "initial_array",
            "init_weight_and_bias", "init_config"]
@@ -91,7 +92,9 @@ def initial_array(initializer: Initializer, rng: np.random.Generator, shape: tup
                   fan_in: int, fan_out: int, dtype: np.dtype[Any], what: str) -> NDArray[Any]:
     """``initializer(rng, shape, fan_in, fan_out, dtype)``, checked: the result must be
     finite floats of ``shape`` (cast to ``dtype``); ``what`` names it in the error,
-    e.g. ``"Dense init returned shape (3,), expected (2, 3)"``."""
+    e.g. ``"Dense init returned shape (3,), expected (2, 3)"``. A ``shape`` too large
+    to allocate is a ``ValueError`` before anything is drawn."""
+    check_size(shape, dtype, what)
     values = np.asarray(initializer(rng, shape, fan_in, fan_out, dtype))
     if values.shape != tuple(shape):
         raise ValueError(f"{what} returned shape {values.shape}, expected {tuple(shape)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import Any
 
@@ -9,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tinynet.engine.contraction import Plans, einsum
+from tinynet.engine.sizes import check_size
 
 __all__ = ["Parameter", "aligned_empty"]
 
@@ -23,7 +25,7 @@ def aligned_empty(shape: tuple[int, ...], dtype: np.dtype[Any]) -> NDArray[Any]:
     cache-line-aligned weights faster, and parameters live long enough for that to pay.
     """
     dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     buffer = np.empty(nbytes + ALIGNMENT, dtype=np.uint8)
     start = -buffer.ctypes.data % ALIGNMENT
     return buffer[start:start + nbytes].view(dtype).reshape(shape)
@@ -50,6 +52,8 @@ class Parameter:
         array = np.asarray(data)
         if array.dtype.kind != "f":
             raise TypeError(f"Parameter {name!r}: data must be a float array, got dtype {array.dtype}")
+        for what in ("data", "grad"):  # (inside tinynet.load, both count against the file's budget)
+            check_size(array.shape, array.dtype, f"Parameter {name!r} {what}")
         self.data: NDArray[Any] = aligned_empty(array.shape, array.dtype)  # an owned copy
         self.data[...] = array
         self._grad: NDArray[Any] = aligned_empty(array.shape, array.dtype)

@@ -11,11 +11,20 @@ The header holds the format version, the tinynet version, the dtype, the
 architecture (each layer's class name and ``get_config()`` kwargs, child layers
 nested), the name/shape/dtype of every array, and the caller's ``metadata``.
 
-Loading reads the arrays with ``allow_pickle=False``, then validates the
-header, every class name (against the layers ``tinynet`` exports), every
-config key and every array's name, shape and dtype before it sets any weight;
-anything wrong raises ``ValueError``. Saving writes a temporary file in the
-target's directory and renames it into place, so the old file survives a failed save.
+Loading is bounded by the file, whatever its bytes (:mod:`tinynet.saving.archive`):
+the header is read first and checked (:mod:`tinynet.saving.header`: class names
+against the layers ``tinynet`` exports, config keys, limits on layers, arrays and
+sizes); an entry it does not list is refused without being decompressed; every
+listed entry's shape, dtype and size are checked before its data is read; the
+model is built under an allocation budget of the bytes the file lists, its
+arrays compared with the file's, and only then filled. Anything wrong raises
+``ValueError`` (``FileNotFoundError``, ``IsADirectoryError`` or
+``PermissionError`` for the path itself).
+
+Saving rebuilds the architecture from its description and compares every
+parameter's and buffer's shape and dtype with the model's before it writes, then
+writes a temporary file beside the target and renames it into place
+(:mod:`tinynet.saving.atomic`), so the old file survives a failed save.
 
 A layer's state that is not a ``Parameter`` (batch norm's running statistics) is
 saved too: the arrays of its ``own_buffers() -> [(name, array), ...]``, loaded in
@@ -28,36 +37,45 @@ import contextlib
 import importlib
 import json
 import os
-import tempfile
-import zipfile
 from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
 
 import numpy as np
 
+from tinynet.engine.sizes import allocation_budget
 from tinynet.engine.types import Array
 from tinynet.layers.base import Layer, own_buffers_of
-from tinynet.saving.layer_configs import describe, instantiate, parse, registry
+from tinynet.layers.parameter import Parameter
+from tinynet.saving.archive import Archive
+from tinynet.saving.atomic import atomic_file
+from tinynet.saving.header import ARRAY_KINDS, FORMAT_VERSION, array_bytes, decode_header, listed_arrays
+from tinynet.saving.layer_configs import Plan, describe, instantiate, parse, registry
 
 __all__ = ["save", "load", "load_with_metadata", "register_estimator", "ESTIMATORS", "FORMAT_VERSION"]
 
-FORMAT_VERSION = 1
 HEADER = "__tinynet__"
-ARRAY_KINDS = {"param": "parameters", "state": "state", "array": "arrays"}
+FACE = "tinynet.sklearn"  # the only package a file may make load import (to register its estimators)
+Listed = dict[str, tuple[tuple[int, ...], str]]
 
 
 def save(obj: Any, path: str | os.PathLike[str], *, metadata: Mapping[str, Any] | None = None) -> None:
     """Write ``obj`` (a tinynet layer/model, or a fitted tinynet estimator) to ``path``.
 
     ``metadata``: any JSON-serializable dict stored in the header (``load_with_metadata``
-    returns it). The file is written next to ``path`` under a temporary name and
-    renamed into place: a failed save leaves the previous file intact.
+    returns it). The architecture is rebuilt from its description and its arrays'
+    shapes compared with the model's first: a model ``load`` could not read back
+    is refused. The file is written next to ``path`` under a temporary name and
+    renamed into place: a failed save leaves the previous file intact. Saving onto
+    a symlink replaces the file it points to.
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"save: the folder {folder!r} for {path!r} does not exist")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"save: {path!r} is a folder; name the file to write, e.g. "
+                                f"{os.path.join(path, 'model.npz')!r}")
     header: dict[str, Any] = {"format": "tinynet", "format_version": FORMAT_VERSION,
                               "tinynet_version": _tinynet_version()}
     arrays: dict[str, Array] = {}
@@ -74,9 +92,6 @@ def save(obj: Any, path: str | os.PathLike[str], *, metadata: Mapping[str, Any] 
         raise TypeError(f"save: obj must be a tinynet Layer (e.g. a Sequential) or a fitted tinynet "
                         f"estimator, got {type(obj).__name__}")
     header["model"] = describe(model)
-    # Refuse to write what load could not rebuild (e.g. a get_config that misses an argument).
-    instantiate(parse(json.loads(json.dumps(header["model"])),
-                      registry({type(layer) for _, layer in model.named_layers()}), "save"))
     params = dict(model.named_parameters())
     header["dtype"] = next(iter(params.values())).dtype.name if params else None
     arrays.update({f"param/{name}": p.data for name, p in params.items()})
@@ -86,13 +101,20 @@ def save(obj: Any, path: str | os.PathLike[str], *, metadata: Mapping[str, Any] 
     for prefix, key in ARRAY_KINDS.items():
         header[key] = {name.split("/", 1)[1]: {"shape": list(a.shape), "dtype": a.dtype.str}
                        for name, a in arrays.items() if name.startswith(prefix + "/")}
+    # Refuse to write what load could not rebuild: a get_config() that misses an argument
+    # shows as a config the constructor refuses, or as arrays of other shapes.
+    described = json.loads(json.dumps(header["model"]))
+    known = registry({type(layer) for _, layer in model.named_layers()})
+    _build(parse(described, known, "save"), listed_arrays(header, "save"), "save")
     try:
         text = json.dumps(header, allow_nan=False)
     except (TypeError, ValueError) as err:
         raise ValueError(f"save: the header is not JSON-serializable ({err}); metadata and "
                          f"estimator parameters must be plain numbers, strings, lists and dicts") from None
     arrays[HEADER] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
-    _atomic_savez(path, arrays)
+    write: Any = np.savez  # (numpy's stub types **kwds as its allow_pickle flag)
+    with atomic_file(path) as file:
+        write(file, **arrays)
 
 
 def load(path: str | os.PathLike[str], *, custom_layers: Mapping[str, type] | None = None) -> Any:
@@ -107,112 +129,73 @@ def load_with_metadata(path: str | os.PathLike[str], *,
     Only layer classes exported by ``tinynet`` (plus ``custom_layers``, a
     ``{"ClassName": class}`` dict for your own layers) can be built. Raises
     ``ValueError`` for a file that is not a complete tinynet npz, holds pickled
-    objects, names an unknown layer or config key, or has arrays whose names,
-    shapes or dtypes disagree with the header or the architecture.
+    objects or entries its header does not list, names an unknown layer or config
+    key, exceeds the limits, or has arrays whose names, shapes or dtypes disagree
+    with the header or the architecture; time and memory stay bounded by the
+    file's size and the model it truly describes.
     """
     path = os.fspath(path)
-    header, arrays = _read(path)
     where = f"load {path!r}"
-    plan = parse(header["model"], registry(custom=custom_layers), where)
-    estimator_cls = _estimator_class(header, where) if header["kind"] == "estimator" else None
-    model = instantiate(plan)
-    _check_against_model(model, header, arrays, where)
-    for name, param in model.named_parameters():
-        param.data[...] = arrays[f"param/{name}"]  # shape and dtype checked equal above
-        param.grad = np.zeros_like(param.data)
-    for name, buffer in _buffers(model).items():  # filled in place
-        buffer[...] = arrays[f"state/{name}"]
+    known = registry(custom=custom_layers)
+    with Archive(path, where) as archive:
+        header, listed = decode_header(archive.read_header(HEADER), where)
+        archive.check_entries(listed, HEADER)
+        plan = parse(header["model"], known, where)
+        estimator_cls = _estimator_class(header, where) if header["kind"] == "estimator" else None
+        model, params, buffers = _build(plan, listed, where)
+        for name, param in params.items():
+            archive.read_into(f"param/{name}", param.data)  # shape and dtype checked equal
+            param.zero_grad()
+        for name, buffer in buffers.items():  # filled in place
+            if buffer.flags.c_contiguous:
+                archive.read_into(f"state/{name}", buffer)
+            else:
+                buffer[...] = archive.read_array(f"state/{name}")
+        extra = {name.split("/", 1)[1]: archive.read_array(name) for name in listed
+                 if name.startswith("array/")}
     metadata = header.get("metadata") or {}
     if estimator_cls is None:
         return model, metadata
-    extra = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("array/")}
     info = header["estimator"]
     return estimator_cls._tinynet_import(model, info["params"], info["attributes"], extra), metadata
 
 
-def _read(path: str) -> tuple[dict[str, Any], dict[str, Array]]:
-    """Every array of the file (no pickle) and the checked header."""
-    with open(path, "rb") as file:
-        if file.read(4) != b"PK\x03\x04":
-            raise ValueError(f"load {path!r}: not a tinynet model file (expected an .npz zip archive)")
-    arrays: dict[str, Array] = {}
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            for name in npz.files:
-                arrays[name] = npz[name]
-    except ValueError as err:
-        if "pickle" in str(err) or "Object arrays" in str(err):
-            raise ValueError(f"load {path!r}: the file holds a pickled object array; tinynet "
-                             f"files never do, and it was not loaded") from None
-        raise ValueError(f"load {path!r}: the file is damaged or truncated ({err})") from None
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as err:
-        raise ValueError(f"load {path!r}: the file is damaged or truncated ({err})") from None
-    raw = arrays.pop(HEADER, None)
-    if raw is None or raw.dtype != np.uint8 or raw.ndim != 1:
-        raise ValueError(f"load {path!r}: no tinynet header in the file; was it written by tinynet.save?")
-    try:
-        header = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as err:
-        raise ValueError(f"load {path!r}: the header is not valid JSON ({err})") from None
-    _check_header(header, arrays, f"load {path!r}")
-    return header, arrays
+def _build(plan: Plan, listed: Listed, where: str) -> tuple[Layer, dict[str, Parameter], dict[str, Array]]:
+    """Build ``plan`` under an allocation budget of the listed arrays' bytes, then check
+    that its parameters and buffers are exactly the listed ones, name for name; return
+    the model, its parameters and its buffers by name."""
+    nbytes = array_bytes(listed, ("param/", "state/"))
+    # A layer's construction allocates its arrays about three times (drawn, copied, its
+    # gradient); more than four times the listed bytes means a larger architecture.
+    with allocation_budget(4 * nbytes + 2**20, f"the {nbytes:,} bytes of parameters and state "
+                                                f"the file lists"):
+        model = instantiate(plan)
+    params, buffers = dict(model.named_parameters()), _buffers(model)
+    _compare(params, buffers, listed, where)
+    return model, params, buffers
 
 
-def _check_header(header: Any, arrays: dict[str, Array], where: str) -> None:
-    if not isinstance(header, dict) or header.get("format") != "tinynet":
-        raise ValueError(f"{where}: not a tinynet model file (header format is not 'tinynet')")
-    version = header.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= FORMAT_VERSION:
-        raise ValueError(f"{where}: format_version {version!r} is not supported; this tinynet reads "
-                         f"format 1..{FORMAT_VERSION} (a newer tinynet wrote the file?)")
-    if header.get("kind") not in ("layer", "estimator"):
-        raise ValueError(f"{where}: header kind must be 'layer' or 'estimator', got {header.get('kind')!r}")
-    if not isinstance(header.get("model"), dict):
-        raise ValueError(f"{where}: the header has no model description ('model' is "
-                         f"{'missing' if 'model' not in header else 'not a JSON object'})")
-    if header["kind"] == "estimator":
-        info = header.get("estimator")
-        if not (isinstance(info, dict) and isinstance(info.get("params"), dict)
-                and isinstance(info.get("attributes"), dict)):
-            raise ValueError(f"{where}: the estimator description is malformed")
-    if not isinstance(header.get("metadata", {}), dict):
-        raise ValueError(f"{where}: header metadata must be a JSON object")
-    listed: set[str] = set()
-    for prefix, key in ARRAY_KINDS.items():
-        table = header.get(key, {})
-        if not isinstance(table, dict):
-            raise ValueError(f"{where}: header {key!r} must be a JSON object")
-        for name, info in table.items():
-            listed.add(f"{prefix}/{name}")
-            array = arrays.get(f"{prefix}/{name}")
-            if array is None:
-                raise ValueError(f"{where}: {key} entry {name!r} is listed but missing from the file")
-            if not isinstance(info, dict) or info.get("shape") != list(array.shape) \
-                    or info.get("dtype") != array.dtype.str:
-                raise ValueError(f"{where}: array {name!r} has shape {array.shape} and dtype "
-                                 f"{array.dtype}, but the header says {info!r}")
-            if array.dtype.kind not in "biufU" or (prefix != "array" and array.dtype.kind != "f"):
-                raise ValueError(f"{where}: array {name!r} has dtype {array.dtype}; expected floats")
-    unexpected = sorted(set(arrays) - listed)
-    if unexpected:
-        raise ValueError(f"{where}: unexpected entries in the file: {unexpected[:5]}")
-
-
-def _check_against_model(model: Layer, header: dict[str, Any], arrays: dict[str, Array],
-                         where: str) -> None:
-    """The rebuilt architecture's parameters and state must match the file's, name for name."""
-    expected = {f"param/{n}": (p.shape, p.dtype) for n, p in model.named_parameters()}
-    expected.update({f"state/{n}": (a.shape, a.dtype) for n, a in _buffers(model).items()})
-    found = {k: (v.shape, v.dtype) for k, v in arrays.items() if not k.startswith("array/")}
+def _compare(params: dict[str, Parameter], buffers: dict[str, Array], listed: Listed, where: str) -> None:
+    """The built architecture's parameters and state must match the listed ones."""
+    expected = {f"param/{n}": (p.data.shape, p.data.dtype.str) for n, p in params.items()}
+    expected.update({f"state/{n}": (a.shape, a.dtype.str) for n, a in buffers.items()})
+    found = {k: v for k, v in listed.items() if not k.startswith("array/")}
+    hint = ("; does a layer's get_config() leave out a constructor argument?" if where == "save"
+            else "")
     for name in sorted(set(expected) | set(found)):
         if name not in found:
-            raise ValueError(f"{where}: the architecture has {name!r} but the file does not")
+            raise ValueError(f"{where}: the architecture has {name!r} but the file does not{hint}")
         if name not in expected:
-            raise ValueError(f"{where}: the file has {name!r} but the architecture does not")
+            raise ValueError(f"{where}: the file has {name!r} but the architecture does not{hint}")
         if expected[name] != found[name]:
             (shape, dtype), (got_shape, got_dtype) = expected[name], found[name]
-            raise ValueError(f"{where}: {name!r} must have shape {shape} and dtype {dtype} for "
-                             f"this architecture, the file has shape {got_shape}, dtype {got_dtype}")
+            if where == "save":
+                raise ValueError(f"save: {name!r} has shape {got_shape} and dtype {np.dtype(got_dtype)}, "
+                                 f"but the architecture rebuilt from get_config() gives shape {shape} and "
+                                 f"dtype {np.dtype(dtype)}, so load could not read it back{hint}")
+            raise ValueError(f"{where}: {name!r} must have shape {shape} and dtype {np.dtype(dtype)} for "
+                             f"this architecture, the file has shape {got_shape}, dtype "
+                             f"{np.dtype(got_dtype)}")
 
 
 ESTIMATORS: dict[str, type] = {}
@@ -233,7 +216,7 @@ def register_estimator(cls: type) -> type:
 def _estimator_class(header: dict[str, Any], where: str) -> Any:
     info = header["estimator"]
     name, module = info.get("class"), info.get("module", "tinynet.sklearn")
-    if name not in ESTIMATORS and isinstance(module, str) and module.startswith("tinynet."):
+    if name not in ESTIMATORS and module in (FACE, *(m for m in [module] if m.startswith(FACE + "."))):
         with contextlib.suppress(ImportError):  # the face registers its classes when imported
             importlib.import_module(module)
     if name not in ESTIMATORS:
@@ -258,32 +241,6 @@ def _check_plain(array: Any, name: str) -> Array:
         raise ValueError(f"save: array {name!r} has dtype {a.dtype}; only numbers and strings can be "
                          f"saved without pickle")
     return a
-
-
-def _atomic_savez(path: str, arrays: dict[str, Array]) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        write: Any = np.savez  # (numpy's stub types **kwds as its allow_pickle flag)
-        with os.fdopen(fd, "wb") as file:
-            write(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(tmp, _file_mode(path))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _file_mode(path: str) -> int:
-    """Keep an existing file's permissions; a new file gets the usual ``0o666 & ~umask``."""
-    with contextlib.suppress(OSError):
-        return os.stat(path).st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def _tinynet_version() -> str:

@@ -16,6 +16,7 @@ calls the constructors. A config key that names a ``*args`` parameter (e.g.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from collections.abc import Iterable, Mapping
@@ -162,7 +163,7 @@ def parse(description: Any, known: Mapping[str, type], where: str = "load", dept
         raise ValueError(f"{where}: unknown layer class {name!r}; tinynet knows {sorted(known)} (for "
                          f"your own layer class pass load(..., custom_layers={{{name!r}: YourClass}}))")
     here = f"{where} ({name})"
-    params = inspect.signature(cls).parameters
+    params = _signature(cls)
     takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
     plan = Plan(cls, here)
     if "key" in description:
@@ -190,6 +191,12 @@ def parse(description: Any, known: Mapping[str, type], where: str = "load", dept
     if missing:
         raise ValueError(f"{here}: config lacks the required argument(s) {missing}")
     return plan
+
+
+@functools.lru_cache(maxsize=1024)
+def _signature(cls: type) -> Mapping[str, inspect.Parameter]:
+    """The constructor's parameters (looked up once per class: a model has many layers of few classes)."""
+    return inspect.signature(cls).parameters
 
 
 def _decode(raw: Any, known: Mapping[str, type], where: str, depth: int, plans: dict[int, Plan]) -> Any:
@@ -244,6 +251,9 @@ def instantiate(plan: Plan) -> Layer:
         layer = plan.cls(*args, **kwargs)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{plan.where}: could not be built from its saved config: {err}") from None
+    except Exception as err:  # noqa: BLE001 - a constructor fed a hostile config may fail in any way
+        raise ValueError(f"{plan.where}: could not be built from its saved config "
+                         f"({type(err).__name__}: {err})") from None
     if not isinstance(layer, Layer):
         raise ValueError(f"{plan.where}: building gave a {type(layer).__name__}, not a Layer")
     plan.built = layer

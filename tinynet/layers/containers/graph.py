@@ -205,19 +205,35 @@ class Graph(Layer):
         return list(listed)
 
     def _topological_order(self) -> list[str]:
-        """Kahn's algorithm, taking ready nodes in the order they were given."""
-        done = set(self._input_names)
+        """Kahn's algorithm in rounds, each round's ready nodes in the order they were given.
+
+        Linear in nodes and edges: each node counts the sources it still waits for, and
+        finishing a node only visits the nodes it feeds.
+        """
+        position = {name: i for i, name in enumerate(self.nodes)}
+        waiting = {name: 0 for name in self.nodes}
+        feeds: dict[str, list[str]] = {}
+        for name, (_, sources) in self.nodes.items():
+            for source in sources:
+                if source in position:  # a node, not one of the graph's inputs
+                    waiting[name] += 1
+                    feeds.setdefault(source, []).append(name)
+        ready = [name for name in self.nodes if waiting[name] == 0]
         order: list[str] = []
-        pending = list(self.nodes)
-        while pending:
-            ready = [n for n in pending if all(s in done for s in self.nodes[n][1])]
-            if not ready:
-                raise ValueError(f"Graph has a cycle among the nodes {pending}: each waits for "
-                                 f"another of them")
+        while ready:
+            order.extend(ready)
+            following = []
             for name in ready:
-                order.append(name)
-                done.add(name)
-            pending = [n for n in pending if n not in done]
+                for fed in feeds.get(name, ()):
+                    waiting[fed] -= 1
+                    if waiting[fed] == 0:
+                        following.append(fed)
+            ready = sorted(following, key=position.__getitem__)
+        if len(order) < len(self.nodes):
+            done = set(order)
+            pending = [name for name in self.nodes if name not in done]
+            raise ValueError(f"Graph has a cycle among the nodes {pending}: each waits for "
+                             f"another of them")
         return order
 
     def _check_all_used(self) -> None:
