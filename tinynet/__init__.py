@@ -16,6 +16,7 @@ from tinynet.display.plot import plot_history
 from tinynet.engine.contraction import einsum
 from tinynet.gradient_check import gradcheck, gradcheck_details
 from tinynet.layers import (
+    GELU,
     GRU,
     LSTM,
     Add,
@@ -29,23 +30,30 @@ from tinynet.layers import (
     Dropout,
     Einsum,
     EinsumMerge,
+    Embedding,
     Flatten,
     GlobalAvgPool2D,
     Graph,
     Identity,
     Layer,
+    LayerNorm,
     LeakyReLU,
     MaxPool1D,
     MaxPool2D,
+    MultiHeadAttention,
     Parallel,
     Parameter,
+    PositionalEmbedding,
     ReLU,
     Reshape,
     Residual,
+    RMSNorm,
     Sequential,
     Sigmoid,
+    SinusoidalPositionalEncoding,
     Softmax,
     Tanh,
+    TransformerBlock,
 )
 from tinynet.losses import Loss, MeanSquaredError, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
 from tinynet.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop, clip_grad_norm, clip_grad_value
@@ -75,11 +83,13 @@ except _metadata.PackageNotFoundError:  # run from a source tree that was never 
 __all__ = [
     "Adagrad", "Adam", "AdamW", "Add", "AvgPool1D", "AvgPool2D", "BatchNorm", "Callback", "Concat",
     "Conv1D", "Conv2D", "CosineAnnealingLR", "DataLoader", "Dense", "Dropout", "EarlyStopping", "Einsum",
-    "EinsumMerge", "ExponentialLR", "Flatten", "GRU", "GlobalAvgPool2D", "Graph", "History", "Identity",
-    "LRScheduler", "LSTM", "Layer", "LeakyReLU", "LinearLR", "Loss", "MaxPool1D", "MaxPool2D",
-    "MeanSquaredError", "Optimizer", "Parallel", "Parameter", "RMSprop", "ReLU", "Reshape", "Residual",
+    "EinsumMerge", "Embedding", "ExponentialLR", "Flatten", "GELU", "GRU", "GlobalAvgPool2D", "Graph",
+    "History", "Identity", "LRScheduler", "LSTM", "Layer", "LayerNorm", "LeakyReLU", "LinearLR", "Loss",
+    "MaxPool1D", "MaxPool2D", "MeanSquaredError", "MultiHeadAttention", "Optimizer", "Parallel",
+    "Parameter", "PositionalEmbedding", "RMSNorm", "RMSprop", "ReLU", "Reshape", "Residual",
     "RestoreOnInterrupt", "Run", "SGD", "Sequential", "SequentialLR", "Sigmoid",
-    "SigmoidBinaryCrossEntropy", "Softmax", "SoftmaxCrossEntropy", "StepLR", "Tanh", "TrainingDiverged",
-    "__version__", "clip_grad_norm", "clip_grad_value", "einsum", "evaluate", "fit", "gradcheck",
-    "gradcheck_details", "load", "one_hot", "plot_history", "save", "summary",
+    "SigmoidBinaryCrossEntropy", "SinusoidalPositionalEncoding", "Softmax", "SoftmaxCrossEntropy",
+    "StepLR", "Tanh", "TrainingDiverged", "TransformerBlock", "__version__", "clip_grad_norm",
+    "clip_grad_value", "einsum", "evaluate", "fit", "gradcheck", "gradcheck_details", "load", "one_hot",
+    "plot_history", "save", "summary",
 ]

@@ -66,7 +66,7 @@ def gradcheck_details(
     """Like :func:`gradcheck`, but the relative error per tensor: ``{"input": ..,
     "0.weight": .., ...}`` (``"input[0]"``, ``"input[1]"`` or ``"input[name]"`` for
     several inputs)."""
-    x = _copied(x)
+    x = _copied(x, keep_integers=bool(getattr(layer, "integer_input", False)))
     if isinstance(layer, Loss):
         if target is None:
             raise ValueError("gradcheck of a loss needs target=")
@@ -81,13 +81,17 @@ def gradcheck_details(
         _forget_saved(layer)
 
 
-def _copied(x: Any) -> Any:
-    """A float copy of the input (each input of a tuple or dict), perturbed in place later."""
+def _copied(x: Any, keep_integers: bool = False) -> Any:
+    """A float copy of the input (each input of a tuple or dict), perturbed in place later;
+    integer inputs stay integers for a layer that takes them (token ids have no gradient)."""
     if isinstance(x, tuple):
-        return tuple(_copied(a) for a in x)
+        return tuple(_copied(a, keep_integers) for a in x)
     if isinstance(x, dict):
-        return {k: _copied(a) for k, a in x.items()}
-    return np.array(x, dtype=np.float64 if np.asarray(x).dtype.kind != "f" else None, copy=True)
+        return {k: _copied(a, keep_integers) for k, a in x.items()}
+    kind = np.asarray(x).dtype.kind
+    if keep_integers and kind in "iu":
+        return np.array(x, copy=True)
+    return np.array(x, dtype=np.float64 if kind != "f" else None, copy=True)
 
 
 def _inputs(x: Any) -> list[tuple[str, Array]]:
@@ -147,9 +151,10 @@ def _layer_errors(layer: LayerLike, x: Array, target: Array | None, loss: Loss |
     grad_x: Any = layer.backward(grad_out)
     inputs = _inputs(x)
     grads_x = [grad_x] if len(inputs) == 1 else list(grad_x)
-    analytic = {name: np.asarray(g).copy() for (name, _), g in zip(inputs, grads_x)}
+    floats = [(name, a, g) for (name, a), g in zip(inputs, grads_x) if a.dtype.kind == "f"]  # ids: none
+    analytic = {name: np.asarray(g).copy() for name, _, g in floats}
     analytic.update({name: p.grad.copy() for name, p in named})
-    errors = {name: _relative_error(analytic[name], _numeric(scalar, a, eps)) for name, a in inputs}
+    errors = {name: _relative_error(analytic[name], _numeric(scalar, a, eps)) for name, a, _ in floats}
     for name, p in named:
         errors[name] = _relative_error(analytic[name], _numeric(scalar, p.data, eps))
     return errors

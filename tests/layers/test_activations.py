@@ -14,6 +14,8 @@ LAYERS = {
     "tanh": lambda: tn.Tanh(),
     "identity": lambda: tn.Identity(),
     "softmax": lambda: tn.Softmax(),
+    "gelu": lambda: tn.GELU(),
+    "gelu-tanh": lambda: tn.GELU("tanh"),
 }
 
 
@@ -51,6 +53,21 @@ def test_softmax_backward_uses_row_dot_through_the_engine(shape, monkeypatch):
 
 
 def test_activation_docstrings_have_a_shape_line():
-    documented = [tn.Identity, tn.ReLU, tn.LeakyReLU, tn.Sigmoid, tn.Tanh, tn.Softmax]
+    documented = [tn.Identity, tn.ReLU, tn.LeakyReLU, tn.Sigmoid, tn.Tanh, tn.Softmax, tn.GELU]
     missing = [obj.__name__ for obj in documented if "Shape:" not in (obj.__doc__ or "")]
     assert not missing
+
+
+def test_gelu_is_x_times_the_normal_cdf_and_its_tanh_form_is_close():
+    from math import erf, sqrt
+
+    x = np.linspace(-6, 6, 49)
+    exact = np.array([v * 0.5 * (1 + erf(v / sqrt(2))) for v in x])
+    np.testing.assert_allclose(tn.GELU()(x[None]), exact[None], rtol=1e-14, atol=1e-300)
+    np.testing.assert_allclose(tn.GELU("tanh")(x[None]), exact[None], atol=1e-3)
+    assert tn.GELU()(np.float32(x[None])).dtype == np.float32
+
+
+def test_gelu_refuses_an_unknown_approximation():
+    with pytest.raises(ValueError, match="GELU approximate must be one of \\['none', 'tanh'\\], got 'fast'"):
+        tn.GELU("fast")

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinynet.engine.checks import check_number
+from tinynet.engine.checks import check_choice, check_number
 from tinynet.engine.contraction import einsum
 from tinynet.engine.stable_functions import sigmoid, softmax
 from tinynet.layers.base import Array, Layer
 
-__all__ = ["LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Identity", "Softmax"]
+__all__ = ["LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Identity", "Softmax", "GELU"]
 
 
 class LeakyReLU(Layer):
@@ -146,3 +146,53 @@ class Softmax(Layer):
     def _backward_2d(self, grad_y: Array, p: Array) -> Array:
         inner = einsum(self.ROW_DOT, grad_y, p)[:, None]
         return p * (grad_y - inner)
+
+
+class GELU(Layer):
+    """Gaussian error linear unit (Hendrycks & Gimpel 2016), as PyTorch's ``nn.GELU``.
+
+    Shape: any ``(B, ...) -> (B, ...)``.
+
+    ``approximate="none"`` (PyTorch's default) is the exact form, with ``Phi`` the
+    standard normal distribution function and ``phi`` its density::
+
+        y  = x Phi(x) = x (1 + erf(x / sqrt 2)) / 2
+        dx = g (Phi(x) + x phi(x)),      phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
+
+    ``approximate="tanh"`` is GPT-2's form, with ``u = sqrt(2/pi) (x + 0.044715 x^3)``::
+
+        y  = x (1 + tanh u) / 2
+        dx = g ((1 + tanh u) / 2 + x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 0.044715 x^2) / 2)
+
+    numpy has no ``erf``: the exact form imports ``scipy.special.erf`` when it first
+    runs (scipy comes with scikit-learn), so ``import tinynet`` stays light.
+    """
+
+    def __init__(self, approximate: str = "none") -> None:
+        self.approximate = check_choice(approximate, "GELU approximate", ("none", "tanh"))
+
+    def forward(self, x: Array, training: bool = True) -> Array:
+        if self.approximate == "tanh":
+            c = x.dtype.type(np.sqrt(2 / np.pi))
+            t = np.tanh(c * (x + x.dtype.type(0.044715) * x * x * x))
+            if training:
+                self.save_for_backward(x, t)
+            return 0.5 * x * (1 + t)
+        from scipy.special import erf  # lazily: scipy is heavy, and only this layer needs it
+
+        cdf = 0.5 * (1 + erf(x * x.dtype.type(1 / np.sqrt(2))))
+        if training:
+            self.save_for_backward(x, cdf)
+        return x * cdf
+
+    def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
+        x, saved = self.saved_for_backward()
+        if self.approximate == "tanh":
+            c = x.dtype.type(np.sqrt(2 / np.pi))
+            inner = c * (1 + x.dtype.type(3 * 0.044715) * x * x)
+            return grad_y * (0.5 * (1 + saved) + 0.5 * x * (1 - saved * saved) * inner)
+        pdf = np.exp(-0.5 * x * x) * x.dtype.type(1 / np.sqrt(2 * np.pi))
+        return grad_y * (saved + x * pdf)
+
+    def extra_repr(self) -> str:
+        return "" if self.approximate == "none" else f"approximate={self.approximate!r}"

@@ -1,0 +1,1 @@
+"""Sequence layers: Embedding, positions, MultiHeadAttention and TransformerBlock."""
