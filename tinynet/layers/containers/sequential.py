@@ -122,9 +122,8 @@ class Sequential(Layer):
                 # A size the check does not know (a convolution's spatial sizes), or a layer that
                 # does not name its features and expects another rank than the guess (an Einsum
                 # over (B, T, in)), says nothing about the chain: start again from this layer.
-                unknown = any(size is None for size in shape[1:])
                 other_rank = getattr(layer, "input_ndim", None) != len(shape)
-                if unknown or (not isinstance(n_in, int) and other_rank):
+                if _refused_an_unknown_size(layer, shape) or (not isinstance(n_in, int) and other_rank):
                     start = _named_input(layer)
                     shape = None if start is None else output_shape_of(layer, start)
                     continue
@@ -142,3 +141,17 @@ def _named_input(layer: LayerLike) -> tuple[int | None, ...] | None:
     if isinstance(channels, int) and isinstance(ndim, int):
         return (None, channels) + (None,) * (ndim - 2)
     return None
+
+
+def _refused_an_unknown_size(layer: LayerLike, shape: tuple[int | None, ...]) -> bool:
+    """Whether ``layer`` refused ``shape`` only for a size the check does not know: it takes
+    the shape once each unknown size (``None``) is the ``in_features`` it names (a Dense on
+    the last axis of a convolution's ``(batch, C, None)`` output)."""
+    n_in = getattr(layer, "in_features", None)
+    if not isinstance(n_in, int) or all(size is not None for size in shape[1:]):
+        return False
+    try:
+        output_shape_of(layer, (shape[0], *(n_in if size is None else size for size in shape[1:])))
+    except ValueError:
+        return False
+    return True

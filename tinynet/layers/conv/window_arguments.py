@@ -80,11 +80,11 @@ def check_image_shape(shape: Shape, n: int, channels: int | None, layer: str) ->
         hint = f"; the previous layer or the data gives {shape[1]} channels"
     elif len(shape) == n + 1:
         hint = "; for a single sample add the batch axis: x[None]"
+        if n == 1:
+            hint += "; for a single channel add the channel axis: x[:, None, :]"
     elif len(shape) == 2 and n == 2:
         hint = ("; a flat (batch, features) array must be reshaped to images first, "
                 "e.g. x.reshape(-1, 1, 8, 8)")
-    elif len(shape) == 2 and n == 1:
-        hint = "; add the channel axis: x[:, None, :]"
     given = "(" + ", ".join("B" if size is None else str(size) for size in shape) + ")" \
         if any(size is None for size in shape) else str(tuple(shape))
     raise ValueError(f"{layer} expects input of shape {expected_shape(n, channels)}, got {given}{hint}")
