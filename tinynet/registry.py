@@ -91,7 +91,7 @@ def lookup(kind: str, name: str, argument: str | None = None) -> type:
     """The class registered as ``name`` in ``kind`` (``"activations"``, ``"losses"``,
     ``"optimizers"``). Raises ``ValueError`` listing the known names (and the closest)."""
     table = {"activations": activations, "losses": losses, "optimizers": optimizers}[kind]()
-    argument = argument or kind[:-1]
+    argument = argument or {"activations": "activation", "losses": "loss", "optimizers": "optimizer"}[kind]
     if isinstance(name, str):
         by_key = {_key(snake): cls for snake, cls in table.items()}
         by_class = {cls.__name__: cls for cls in table.values()}

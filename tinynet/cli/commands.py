@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib.util
+import math
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,9 +22,12 @@ from rich.table import Table as RichTable
 import tinynet as tn
 from tinynet import registry
 from tinynet.cli.arguments import build_parser
+from tinynet.cli.metadata import checked_metadata
+from tinynet.cli.outputs import check_output, plot_file
 from tinynet.cli.tables import BUILTIN, DataError, Preprocessing, Table, is_csv_path, load_table, read_csv
 from tinynet.display.console import get_console
 from tinynet.layers.mlp import build_mlp
+from tinynet.saving.atomic import atomic_file
 from tinynet.saving.files import load_with_metadata
 
 __all__ = ["main", "build_parser"]
@@ -36,6 +39,10 @@ INTERRUPTED = 130  # the shell's status for a command ended by Ctrl-C (128 + SIG
 def train(args: argparse.Namespace) -> int:
     _check_train_args(args)
     table = load_table(args.data, args.target, task=args.task)
+    if table.task == "classification" and len(table.labels or []) < 2:
+        raise DataError(f"the target {table.target!r} of {args.data} holds one class "
+                        f"({(table.labels or ['?'])[0]!r}); classification needs at least 2 (or is it "
+                        f"a number to predict? then use --task regression)")
     prep = Preprocessing(normalize_rows=args.normalize == "rows" or (args.normalize == "auto"
                                                                       and args.data == "iris"))
     parts = _split(table, args.test_size, args.val_split, args.seed)
@@ -46,6 +53,7 @@ def train(args: argparse.Namespace) -> int:
     model = _network(table, loss, args, rng)
     optimizer = registry.lookup("optimizers", args.optimizer, "--optimizer")(model.parameters(), lr=args.lr)
     x_train, y_train = parts["train"]
+    _check_batches(args, len(x_train))
     loader = tn.DataLoader(x_train, y_train, batch_size=args.batch_size, shuffle=args.shuffle,
                            last_batch=args.last_batch, rng=rng)
     # Ctrl-C: fit stops between batches; the weights go back to the last completed epoch.
@@ -61,14 +69,15 @@ def train(args: argparse.Namespace) -> int:
         console.print(f"last epoch's training loss {history.loss[-1]:.4f} (the mean over its batches; "
                       f"summed over its {len(loader)} batches as in the article: "
                       f"{history.loss[-1] * len(loader):.4f})", highlight=False)
-    if args.plot:
-        tn.plot_history(history, args.plot, loss=loss, title=f"tinynet on {args.data}")
-        console.print(f"saved the loss curve to {args.plot}")
-    if args.save:
+    if args.save:  # first: a plot that fails must not cost the model
         meta = {"features": table.features, "target": table.target, "task": table.task,
                 "labels": table.labels, "loss": type(loss).__name__, "preprocessing": prep.to_json()}
         tn.save(model, args.save, metadata={"tinynet_cli": meta})
         console.print(f"saved the model to {args.save}")
+    if args.plot:
+        png = plot_file(args.plot)
+        tn.plot_history(history, png, loss=loss, title=f"tinynet on {args.data}")
+        console.print(f"saved the loss curve to {png}")
     return INTERRUPTED if history.interrupted else 0
 
 
@@ -84,10 +93,23 @@ def _check_train_args(args: argparse.Namespace) -> None:
     bad = [size for size in args.hidden if size < 1]
     if bad:
         raise ValueError(f"--hidden sizes must be >= 1, got {bad[0]}")
-    for option, path in (("--save", args.save), ("--plot", args.plot)):
-        folder = Path(path).parent if path else None
-        if folder is not None and not folder.is_dir():
-            raise ValueError(f"{option} {path}: the folder {str(folder)!r} does not exist")
+    for name, value in (("--batch-size", args.batch_size), ("--epochs", args.epochs)):
+        if value < (0 if name == "--epochs" else 1):
+            raise ValueError(f"{name} must be >= {0 if name == '--epochs' else 1}, got {value}")
+    data = ("--data", args.data if is_csv_path(args.data) else None)
+    if args.save:
+        check_output("--save", args.save, [data])
+    if args.plot:
+        check_output("--plot", args.plot, [data, ("--save", args.save)], written=plot_file(args.plot))
+
+
+def _check_batches(args: argparse.Namespace, rows: int) -> None:
+    """The loader's batch rules, said in the command's flags."""
+    if args.batch_size > rows and args.last_batch in ("drop", "fill"):
+        outcome = "leave no batch" if args.last_batch == "drop" else "repeat rows to fill a batch"
+        raise DataError(f"--batch-size {args.batch_size} is larger than the {rows} training rows, and "
+                        f"--last-batch {args.last_batch} would {outcome}; use --batch-size {rows} or "
+                        f"less, or --last-batch keep")
 
 
 def _split(table: Table, test_size: float, val_split: float, seed: int) -> dict[str, Any]:
@@ -97,8 +119,14 @@ def _split(table: Table, test_size: float, val_split: float, seed: int) -> dict[
         if not 0 <= value < 1:
             raise ValueError(f"{name} must be a fraction in [0, 1), got {value}")
     parts: dict[str, Any] = {"train": (table.x, table.y)}
-    for name, size in (("test", test_size), ("validation", val_split)):
+    for (name, size), flag in zip((("test", test_size), ("validation", val_split)),
+                                  ("--test-size", "--val-split")):
         if size > 0:
+            rows = len(parts["train"][0])
+            held = math.ceil(size * rows)
+            if held >= rows:
+                raise DataError(f"{flag} {size} holds out {held} of the {rows} rows left for training, "
+                                f"which leaves none to train on; use a smaller {flag} or more data")
             x_a, x_b, y_a, y_b = train_test_split(*parts["train"], test_size=size, shuffle=True,
                                                   random_state=seed)
             parts["train"], parts[name] = (x_a, y_a), (x_b, y_b)
@@ -120,7 +148,11 @@ def _loss(name: str, table: Table) -> Any:
 def _network(table: Table, loss: Any, args: argparse.Namespace, rng: np.random.Generator) -> tn.Sequential:
     n_out = len(table.labels or []) if loss.task == "multiclass" else 1
     activation = registry.lookup("activations", args.activation, "--activation")
-    return build_mlp(table.x.shape[1], args.hidden, n_out, activation, args.init, rng, args.dtype)
+    try:
+        return build_mlp(table.x.shape[1], args.hidden, n_out, activation, args.init, rng, args.dtype)
+    except ValueError as err:  # e.g. layers too large to allocate
+        sizes = " ".join(str(n) for n in args.hidden)
+        raise ValueError(f"--hidden {sizes}: {err}") from None
 
 
 def _metrics(model: Any, loss: Any, x: Any, y: Any) -> dict[str, float]:
@@ -144,10 +176,14 @@ def _results_table(results: dict[str, dict[str, float]], title: str) -> RichTabl
 
 def _load(path: str) -> tuple[Any, dict[str, Any], Preprocessing]:
     model, metadata = load_with_metadata(path)
-    meta = metadata.get("tinynet_cli")
-    if not isinstance(meta, dict) or not isinstance(meta.get("features"), list):
-        raise DataError(f"{path} was not saved by `tinynet train --save`, so its preprocessing is unknown")
-    return model, meta, Preprocessing.from_json(meta.get("preprocessing"))
+    if not isinstance(model, tn.Layer):
+        raise DataError(f"{path} holds a scikit-learn estimator, not a model saved by `tinynet train --save`")
+    meta = checked_metadata(metadata.get("tinynet_cli"), model, path)
+    try:
+        prep = Preprocessing.from_json(meta["preprocessing"], len(meta["features"]))
+    except DataError as err:
+        raise DataError(f"{path}: {err}") from None
+    return model, meta, prep
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -163,6 +199,8 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def predict(args: argparse.Namespace) -> int:
+    if args.output:
+        check_output("-o", args.output, [("model", args.model), ("input", args.input)])
     model, meta, prep = _load(args.model)
     table = read_csv(args.input, meta["target"], features=meta["features"], need_target=False)
     output = model(prep.apply(table.x))
@@ -171,16 +209,13 @@ def predict(args: argparse.Namespace) -> int:
     else:
         codes = output.argmax(axis=1) if output.ndim == 2 and output.shape[1] > 1 else (output.ravel() > 0)
         values = [meta["labels"][int(c)] for c in codes]
-    file = open(args.output, "w", newline="", encoding="utf-8") if args.output else sys.stdout
-    try:
-        writer = csv.writer(file)
-        writer.writerow([meta["target"] or "prediction"])
-        writer.writerows([v] for v in values)
-    finally:
-        if args.output:
-            file.close()
-    if args.output:
-        get_console().print(f"wrote {len(values)} predictions to {args.output}")
+    rows = [[meta["target"] or "prediction"], *([v] for v in values)]
+    if not args.output:
+        csv.writer(sys.stdout).writerows(rows)
+        return 0
+    with atomic_file(args.output, "w", newline="", encoding="utf-8") as file:  # all or nothing
+        csv.writer(file).writerows(rows)
+    get_console().print(f"wrote {len(values)} predictions to {args.output}")
     return 0
 
 

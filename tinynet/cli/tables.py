@@ -119,6 +119,12 @@ def read_csv(path: str, target: str | None, *, features: list[str] | None = None
     if not rows:
         raise DataError(f"{path}: the file is empty; it needs a header row and data rows")
     header = [name.strip() for name in rows[0]]
+    if len(header) == 1:
+        other = next((d for d in (";", "\t", "|") if d in header[0]), None)
+        if other is not None:
+            raise DataError(f"{path}: the header is one column {header[0][:60]!r}; tinynet reads "
+                            f"comma-separated files, and this one seems separated by {other!r} "
+                            f"(save it with commas)")
     body = rows[1:]
     if not body:
         raise DataError(f"{path}: no data rows below the header")
@@ -199,6 +205,11 @@ def _is_number(text: str) -> bool:
         return False
 
 
+def _is_real(value: Any) -> bool:
+    """A finite int or float (not a bool)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _guess_task(raw: list[str]) -> str:
     if not all(_is_number(v) for v in raw):
         return "classification"
@@ -237,7 +248,19 @@ class Preprocessing:
         return {"normalize_rows": self.normalize_rows, "mean": self.mean, "scale": self.scale}
 
     @classmethod
-    def from_json(cls, data: Any) -> Preprocessing:
-        if not isinstance(data, dict) or set(data) != {"normalize_rows", "mean", "scale"}:
-            raise DataError(f"the saved preprocessing is malformed: {data!r}")
-        return cls(bool(data["normalize_rows"]), data["mean"], data["scale"])
+    def from_json(cls, data: Any, n_features: int | None = None) -> Preprocessing:
+        """The preprocessing saved by :meth:`to_json`, checked: a bool, and ``None`` or
+        ``n_features`` finite numbers for the mean and the (positive) scale."""
+        if not isinstance(data, dict) or set(data) != {"normalize_rows", "mean", "scale"} \
+                or not isinstance(data["normalize_rows"], bool) \
+                or (data["mean"] is None) != (data["scale"] is None):
+            raise DataError(f"the saved preprocessing is malformed: {str(data)[:80]}")
+        for key in ("mean", "scale"):
+            values = data[key]
+            if values is None:
+                continue
+            if not isinstance(values, list) or (n_features is not None and len(values) != n_features) \
+                    or not all(_is_real(v) and (key == "mean" or v > 0) for v in values):
+                raise DataError(f"the saved preprocessing's {key} must be {n_features} finite numbers"
+                                f"{' > 0' if key == 'scale' else ''}, got {str(values)[:80]}")
+        return cls(data["normalize_rows"], data["mean"], data["scale"])
