@@ -14,10 +14,10 @@ from tinynet.layers.base import Array, Layer
 from tinynet.layers.initializers import RngLike, as_generator
 from tinynet.layers.parameter import Parameter
 
-__all__ = ["PositionalEmbedding", "SinusoidalPositionalEncoding"]
+__all__ = ["PositionalEmbedding", "SinusoidalPositionalEncoding", "checked_sequence"]
 
 
-def _checked_sequence(x: Any, name: str, dim: int, dtype: np.dtype[Any] | None) -> Array:
+def checked_sequence(x: Any, name: str, dim: int, dtype: np.dtype[Any] | None) -> Array:
     """``x`` as a ``(B, T, dim)`` float array (cast to ``dtype`` when given), or an error
     naming the layer, the expected shape and what came."""
     if not isinstance(x, np.ndarray):
@@ -63,7 +63,7 @@ class PositionalEmbedding(Layer):
     def forward(self, x: Array, training: bool = True) -> Array:
         w = self.weight.data
         if type(x) is not np.ndarray or x.ndim != 3 or x.shape[-1] != self.dim or x.dtype != w.dtype:
-            x = _checked_sequence(x, repr(self), self.dim, w.dtype)
+            x = checked_sequence(x, repr(self), self.dim, w.dtype)
         steps = x.shape[1]
         if steps > self.max_len:
             raise ValueError(f"{self!r} expects sequences of at most max_len={self.max_len} positions, "
@@ -132,7 +132,7 @@ class SinusoidalPositionalEncoding(Layer):
 
     def forward(self, x: Array, training: bool = True) -> Array:
         if type(x) is not np.ndarray or x.ndim != 3 or x.shape[-1] != self.dim or x.dtype.kind != "f":
-            x = _checked_sequence(x, repr(self), self.dim, None)
+            x = checked_sequence(x, repr(self), self.dim, None)
         if training:
             self.save_for_backward()
         return x + self.table(x.shape[1]).astype(x.dtype, copy=False)

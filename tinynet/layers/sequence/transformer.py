@@ -15,6 +15,7 @@ from tinynet.layers.core.dropout import Dropout
 from tinynet.layers.initializers import RngLike, as_generator
 from tinynet.layers.normalization.layer_norm import LayerNorm
 from tinynet.layers.sequence.attention import MultiHeadAttention
+from tinynet.layers.sequence.positional import checked_sequence
 
 __all__ = ["TransformerBlock"]
 
@@ -79,6 +80,9 @@ class TransformerBlock(Layer):
                  "activation")]
 
     def forward(self, x: Array, training: bool = True) -> Array:
+        dtype = self.norm1.weight.data.dtype
+        if type(x) is not np.ndarray or x.ndim != 3 or x.shape[-1] != self.embed_dim or x.dtype != dtype:
+            x = checked_sequence(x, f"TransformerBlock({self.extra_repr()})", self.embed_dim, dtype)
         if training:
             self.save_for_backward()  # the parts keep their own values; this marks the call
         if self.norm_first:
@@ -99,14 +103,13 @@ class TransformerBlock(Layer):
         self.saved_for_backward()
         if self.norm_first:
             grad = grad_y + _input_grad(self.norm2, self._feed_forward_back(grad_y))
-            return grad + _input_grad(self.norm1, self._attention_back(grad))
-        grad = _input_grad(self.norm2, grad_y)
-        grad = grad + self._feed_forward_back(grad)
-        grad = _input_grad(self.norm1, grad)
-        return grad + self._attention_back(grad)
-
-    def _attention_back(self, grad: Array) -> Array:
-        return _input_grad(self.self_attn, _input_grad(self.dropout1, grad))
+            grad_norm1 = _input_grad(self.self_attn, _input_grad(self.dropout1, grad))
+            grad_branch = self.norm1.backward(grad_norm1, need_input_grad)
+        else:
+            grad = _input_grad(self.norm2, grad_y)
+            grad = _input_grad(self.norm1, grad + self._feed_forward_back(grad))
+            grad_branch = self.self_attn.backward(_input_grad(self.dropout1, grad), need_input_grad)
+        return grad + grad_branch if grad_branch is not None else None
 
     def _feed_forward_back(self, grad: Array) -> Array:
         grad = _input_grad(self.linear2, _input_grad(self.dropout2, grad))
