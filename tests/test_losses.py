@@ -186,3 +186,19 @@ def test_losses_use_the_shared_functions():
 
 def test_loss_docstring_has_a_shape_line():
     assert "Shape:" in (tn.Loss.__doc__ or "")
+
+
+@pytest.mark.parametrize("loss, logits, target", [
+    (tn.SoftmaxCrossEntropy(), np.zeros((0, 3)), np.zeros(0, int)),
+    (tn.SigmoidBinaryCrossEntropy(), np.zeros((0, 1)), np.zeros(0, int)),
+    (tn.MeanSquaredError(), np.zeros((0, 2)), np.zeros((0, 2))),
+])
+def test_a_loss_of_an_empty_batch_is_a_clear_error(loss, logits, target):
+    with pytest.raises(ValueError, match=f"{type(loss).__name__}: the batch is empty .* at least one row"):
+        loss.forward(logits, target)
+
+
+def test_labels_in_a_column_get_a_hint_to_flatten_them():
+    with pytest.raises(ValueError, match=r"target of shape \(4, 1\) holds one label per row in a column; "
+                                         r"flatten it to labels \(4,\) with target.ravel\(\)"):
+        tn.SoftmaxCrossEntropy().forward(np.zeros((4, 3)), np.zeros((4, 1), int))

@@ -39,6 +39,9 @@ class Loss:
     def forward(self, logits: Array, target: Array) -> float:
         """Mean loss of the batch. Shape: logits ``(B, ...)``; target as the subclass says."""
         _check_logits(self, logits)
+        if logits.shape[0] == 0:
+            raise ValueError(f"{type(self).__name__}: the batch is empty (logits of shape {logits.shape}); "
+                             f"a loss is a mean over at least one row")
         target = np.asarray(target)
         if target.ndim == 0 or target.shape[0] != logits.shape[0]:
             raise ValueError(f"{type(self).__name__}: target has shape {target.shape} but logits "
@@ -159,6 +162,10 @@ class SoftmaxCrossEntropy(Loss):
                 raise ValueError(f"SoftmaxCrossEntropy: {name} of shape {target.shape} is not "
                                  f"one-hot (each row must be zeros and a single 1)")
         elif target.ndim == len(output_shape) + 1 and target.shape[1:-1] == positions:
+            if target.shape[-1] == 1 and target.dtype.kind in "iu":
+                raise ValueError(f"SoftmaxCrossEntropy: {name} of shape {target.shape} holds one label "
+                                 f"per row in a column; flatten it to labels {target.shape[:-1]} with "
+                                 f"{name.split()[-1]}.ravel()")
             raise ValueError(f"SoftmaxCrossEntropy: one-hot {name} must have {n_classes} "
                              f"columns like the logits, got shape {target.shape}")
         else:

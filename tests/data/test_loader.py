@@ -17,7 +17,7 @@ def test_every_row_once_per_epoch(n, batch_size, last_batch, shuffle, seed):
     x = np.arange(n, dtype=np.float64).reshape(n, 1) * np.ones((1, 3))
     y = np.arange(n)
     bs = n if batch_size is None else batch_size
-    if last_batch == "drop" and bs > n:
+    if last_batch in ("drop", "fill") and bs > n:  # no batch at all, or a batch of repeated rows
         with pytest.raises(ValueError, match="batch_size"):
             tn.DataLoader(x, y, batch_size=batch_size, last_batch=last_batch)
         return
@@ -107,7 +107,7 @@ def test_batch_size_and_last_batch_are_validated():
        last=st.sampled_from(["keep", "drop", "fill"]), as_dict=st.booleans())
 def test_several_inputs_stay_row_aligned_in_every_batch(n, batch, shuffle, last, as_dict):
     """Each batch of a tuple or dict of inputs holds the same rows of every input and y."""
-    if last == "drop" and batch > n:
+    if last in ("drop", "fill") and batch > n:  # refused: see test_every_row_once_per_epoch
         return
     ids = np.arange(n)
     a = np.stack([ids, ids], axis=1).astype(float)          # (n, 2): row id twice
@@ -136,3 +136,27 @@ def test_several_inputs_are_validated_by_name_and_not_copied():
         tn.DataLoader({"a": a * np.nan, "b": b}, np.zeros(6))
     with pytest.raises(ValueError, match="at least one input"):
         tn.DataLoader({}, np.zeros(6))
+
+
+def test_values_are_checked_after_the_cast_to_the_loaders_dtype():
+    x = np.ones((4, 2))
+    x[1, 1] = 1e39
+    with pytest.raises(ValueError) as caught:
+        tn.DataLoader(x, np.zeros(4, int), dtype=np.float32)
+    assert "x holds 1e+39 at index (1, 1), which is inf in float32" in error_text(caught)
+    loader = tn.DataLoader(x, np.zeros(4, int))  # float64 holds it
+    with pytest.raises(ValueError, match="which is inf in float32"):
+        loader.with_dtype(np.float32)
+
+
+def test_a_fill_batch_larger_than_the_data_is_refused():
+    with pytest.raises(ValueError) as caught:
+        tn.DataLoader(np.ones((12, 2)), np.zeros(12), batch_size=10**6, last_batch="fill")
+    assert ("batch_size=1000000 is larger than the 12 rows and last_batch='fill' would repeat rows"
+            in error_text(caught))
+
+
+def test_one_hot_checks_its_size_before_allocating():
+    with pytest.raises(ValueError, match=r"one_hot: an array of shape \(2, 1000000000001\) \(float64\) needs "
+                                         r"16,000,000,000,016 bytes"):
+        tn.one_hot(np.array([0, 10**12]))

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from tinynet.engine.checks import as_float_array, check_choice, check_float_dtype, check_int
+from tinynet.engine.sizes import check_size
 from tinynet.layers.initializers import RngLike, as_generator
 
 __all__ = ["DataLoader", "LAST_BATCH", "one_hot", "as_target"]
@@ -62,7 +63,8 @@ class DataLoader:
             array = as_float_array(array, where, min_ndim=2 if self._names is None else 1,
                                    keep_integers=dtype is None)
             if dtype is not None:
-                array = array.astype(check_float_dtype(dtype, "DataLoader dtype"), copy=False)
+                array = _cast_finite(array, check_float_dtype(dtype, "DataLoader dtype"),
+                                     where.removeprefix("DataLoader "))
             checked.append(array)
         self.y = as_target(y, "DataLoader y")
         for name, array in zip(self._names or ["x"], checked):
@@ -85,6 +87,10 @@ class DataLoader:
             raise ValueError(f"DataLoader: batch_size={self.batch_size} is larger than the "
                              f"{n} rows and last_batch='drop' would yield no batch; use a "
                              f"batch_size <= {n} or last_batch='keep'")
+        if self.last_batch == "fill" and self.batch_size > n:
+            raise ValueError(f"DataLoader: batch_size={self.batch_size} is larger than the "
+                             f"{n} rows and last_batch='fill' would repeat rows to fill a batch of "
+                             f"{self.batch_size}; use a batch_size <= {n} or last_batch='keep'")
         self.rng = as_generator(rng, "DataLoader rng")
         self._views: tuple[tuple[Any, ...], list[tuple[Inputs, Array]]] | None = None  # see __iter__
 
@@ -172,8 +178,10 @@ class DataLoader:
         they are with ``keep_integers`` (token ids for a layer that takes integers)."""
         dtype = check_float_dtype(dtype, "dtype")
         twin = copy.copy(self)
+        names = [f"x[{name!r}]" for name in self._names] if self._names is not None else ["x"]
         twin._arrays = [a if a.dtype == dtype or (keep_integers and a.dtype.kind in "iu")
-                        else _read_only(a.astype(dtype)) for a in self._arrays]
+                        else _read_only(_cast_finite(a, dtype, name))
+                        for a, name in zip(self._arrays, names)]
         return twin
 
     def __repr__(self) -> str:
@@ -202,6 +210,17 @@ def _pack(names: list[str] | tuple[int, ...] | None, arrays: list[Array]) -> Inp
     if isinstance(names, tuple):
         return tuple(arrays)
     return dict(zip(names, arrays))
+
+
+def _cast_finite(array: Array, dtype: np.dtype[Any], name: str) -> Array:
+    """``array`` in ``dtype``, checked finite after the cast: 1e39 is a float64 but inf in float32."""
+    with np.errstate(over="ignore"):  # the overflow is reported below, in the data's terms
+        cast = array.astype(dtype, copy=False)
+    if cast is array or cast.dtype.kind != "f" or (np.isfinite(cast.min()) and np.isfinite(cast.max())):
+        return cast
+    where = tuple(int(i) for i in np.argwhere(~np.isfinite(cast))[0])
+    raise ValueError(f"DataLoader {name} holds {float(array[where]):g} at index {where}, which is inf "
+                     f"in {dtype}; scale the data or keep float64")
 
 
 def _read_only(a: Array) -> Array:
@@ -245,6 +264,8 @@ def one_hot(labels: Any, n_classes: int | None = None, dtype: DTypeLike = np.flo
     classes = int(y.max()) + 1 if n_classes is None else check_int(n_classes, "n_classes", minimum=1)
     if y.size and (y.min() < 0 or y.max() >= classes):
         raise ValueError(f"one_hot labels must be in [0, {classes}), got {y.min()}..{y.max()}")
-    out = np.zeros((y.shape[0], classes), dtype=check_float_dtype(dtype))
+    dtype = check_float_dtype(dtype)
+    check_size((y.shape[0], classes), dtype, "one_hot")
+    out = np.zeros((y.shape[0], classes), dtype=dtype)
     out[np.arange(y.shape[0]), y] = 1
     return out

@@ -3,6 +3,7 @@ the model's output shape probed on one row, metrics by name, validation data."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -11,8 +12,9 @@ import numpy as np
 from tinynet.data.loader import DataLoader
 from tinynet.engine.checks import check_choice, check_int
 from tinynet.engine.types import Array
+from tinynet.layers import Graph, Sequential, Sigmoid, Softmax
 from tinynet.layers.base import LayerLike, check_layer
-from tinynet.losses import Loss
+from tinynet.losses import Loss, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
 from tinynet.training.metrics import METRICS
 
 __all__ = ["evaluate", "Metric"]
@@ -38,11 +40,78 @@ def evaluate(
     every position, for ``(B, T, C)`` outputs).
     """
     check_layer(model, "evaluate model")
+    check_loss(loss, "evaluate")
     loader = cast_inputs(model, DataLoader(x, y, batch_size=check_int(batch_size, "batch_size", minimum=1)))
     if isinstance(loss, Loss):
         loss.check_target(loader.y, probe_outputs(model, loader, "evaluate"), "y")
     compute = loss.compute if isinstance(loss, Loss) else loss.forward
-    return evaluate_loader(model, compute, resolve_metrics(metrics, loss), loader)
+    fns = resolve_metrics(metrics, loss)
+    check_metric_values(fns, model, loader)
+    return evaluate_loader(model, compute, fns, loader)
+
+
+def check_loss(loss: Any, where: str) -> None:
+    """``TypeError`` unless ``loss`` has ``forward`` and ``backward`` (a tinynet loss)."""
+    if not callable(getattr(loss, "backward", None)) or not callable(getattr(loss, "forward", None)):
+        raise TypeError(f"{where} loss must be a tinynet loss such as SoftmaxCrossEntropy(), "
+                        f"got {type(loss).__name__}")
+
+
+def check_metric_values(fns: dict[str, Metric], model: LayerLike, loader: DataLoader) -> None:
+    """Run each metric that is the user's own function once, on the first rows, before any
+    step: it must return a number (the batch's sum), not fail later inside the loop."""
+    own = {name: fn for name, fn in fns.items() if fn not in METRICS.values()}
+    if not own:
+        return
+    x = loader.x
+    rows: Any = (tuple(a[:2] for a in x) if isinstance(x, tuple) else {k: a[:2] for k, a in x.items()}
+                 if isinstance(x, dict) else x[:2])
+    output = model.forward(rows, False)
+    for name, fn in own.items():
+        value = fn(output, loader.y[:2])
+        number = isinstance(value, (int, float, np.integer, np.floating))
+        if isinstance(value, (bool, np.bool_)) or not number:
+            raise TypeError(f"metrics: {name!r} returned {type(value).__name__} {str(value)[:40]!r}; a "
+                            f"metric returns the batch's sum as a number")
+
+
+def check_final_activation(model: LayerLike, loss: Any) -> None:
+    """Warn when ``model`` ends in the activation ``loss`` already applies (applied twice)."""
+    last: Any = model
+    while isinstance(last, (Sequential, Graph)):
+        if isinstance(last, Sequential):
+            last = last.layers[-1] if last.layers else None
+        else:
+            last = last.nodes[last.output][0] if isinstance(last.output, str) else None
+    for activation, loss_class in ((Softmax, SoftmaxCrossEntropy), (Sigmoid, SigmoidBinaryCrossEntropy)):
+        if isinstance(last, activation) and isinstance(loss, loss_class):
+            warnings.warn(f"the model ends in {activation.__name__}, and {loss_class.__name__} applies "
+                          f"{activation.__name__.lower()} itself, so it would be applied twice; remove the "
+                          f"last {activation.__name__} (keep it only for predictions)", UserWarning,
+                          stacklevel=3)
+
+
+def check_outputs_for_loss(output_shape: tuple[int, ...], loss: Any) -> None:
+    """``ValueError`` for a softmax over a single output: it is always 1, nothing can be learned."""
+    if getattr(loss, "task", None) == "multiclass" and output_shape and output_shape[-1] == 1:
+        raise ValueError(f"fit: the model gives 1 output per row, but {type(loss).__name__} needs one "
+                         f"per class (at least 2): a softmax over one output is always 1 and nothing "
+                         f"is learned; end the model in Dense(..., n_classes), or for two classes use "
+                         f"one output with SigmoidBinaryCrossEntropy")
+
+
+def check_optimizer_holds(optimizer: Any, model: LayerLike) -> None:
+    """``ValueError`` when ``optimizer`` lists parameters and none is the model's: it was built
+    for another model, and training would change nothing."""
+    held = getattr(optimizer, "params", None)
+    params = model.parameters()
+    if not isinstance(held, list) or not held or not params:
+        return
+    mine = {id(p) for p in params}
+    if not any(id(p) in mine for p in held):
+        raise ValueError(f"fit optimizer holds none of the model's {len(params)} parameters (it was "
+                         f"built for another model?), so training would change nothing; build it "
+                         f"with the model's: {type(optimizer).__name__}(model.parameters(), ...)")
 
 
 def evaluate_loader(model: LayerLike, compute: Callable[[Array, Array], float],
@@ -134,4 +203,7 @@ def check_validation(data: Any, model: LayerLike, loader: DataLoader, loss: Any,
                              f"{theirs.shape[1:]}, got {mine.shape[1:]}")
     if isinstance(loss, Loss):
         loss.check_target(val.y, output_shape, "validation_data y")
-    return cast_inputs(model, val)
+    try:
+        return cast_inputs(model, val)
+    except ValueError as err:  # a value too large for the model's dtype
+        raise ValueError(f"validation_data: {err}") from None

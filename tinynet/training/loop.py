@@ -23,6 +23,10 @@ from tinynet.training.callbacks import PROGRESS_MODES, Callback, CallbackList, H
 from tinynet.training.evaluation import (
     Metric,
     cast_inputs,
+    check_final_activation,
+    check_metric_values,
+    check_optimizer_holds,
+    check_outputs_for_loss,
     check_validation,
     evaluate_loader,
     probe_outputs,
@@ -86,9 +90,11 @@ def fit(
                                            callbacks)
     loader = cast_inputs(model, loader)  # once here, not every batch in forward
     output_shape = probe_outputs(model, loader, "fit")
+    check_outputs_for_loss(output_shape, loss)
     if isinstance(loss, Loss):
         loss.check_target(loader.y, output_shape, "y")
     metric_fns = resolve_metrics(metrics, loss)
+    check_metric_values(metric_fns, model, loader)
     validation = check_validation(validation_data, model, loader, loss, output_shape)
 
     history = History()
@@ -184,6 +190,8 @@ def _checked_arguments(model: Any, loss: Any, optimizer: Any, loader: Any, epoch
                         f"parameters(), lr=0.01), got {type(optimizer).__name__}")
     if not isinstance(loader, DataLoader):
         raise TypeError(f"fit loader must be a tinynet.DataLoader, got {type(loader).__name__}")
+    check_optimizer_holds(optimizer, model)
+    check_final_activation(model, loss)
     epochs = check_int(epochs, "epochs", minimum=0)
     check_choice(progress, "progress", PROGRESS_MODES)
     check_choice(on_interrupt, "on_interrupt", ("stop", "raise"))

@@ -49,6 +49,10 @@ def binary_accuracy(output: Array, target: Array) -> float:
 
     Shape: ``output (B, ...)``; ``target`` 0/1 labels with as many values.
     """
+    if output.size != target.size:
+        raise ValueError(f"binary_accuracy needs one logit per 0/1 label, got outputs of shape "
+                         f"{output.shape} for targets of shape {target.shape}; for "
+                         f"{output.shape[-1]} classes use 'accuracy'")
     predicted = output.reshape(-1) > 0
     correct = np.count_nonzero(predicted == (target.reshape(-1) > 0.5))
     return float(correct) * output.shape[0] / predicted.size
