@@ -100,6 +100,8 @@ class TinyNetEstimator(BaseEstimator):
             "validation_fraction": check_number(self.validation_fraction, f"{name} validation_fraction",
                                                 low=0, high=1, low_open=True, high_open=True),
             "progress": check_choice(self.progress, f"{name} progress", PROGRESS_MODES),
+            **{flag: _check_bool(getattr(self, flag), f"{name} {flag}")
+               for flag in ("early_stopping", "shuffle", "warm_start")},
         }
 
     def _generator(self) -> np.random.Generator:
@@ -225,20 +227,41 @@ class TinyNetEstimator(BaseEstimator):
     @classmethod
     def _tinynet_import(cls, model: Sequential, params: dict[str, Any], attributes: dict[str, Any],
                         arrays: dict[str, Array]) -> TinyNetEstimator:
+        """The estimator saved with ``params``, fitted ``attributes`` and ``arrays``, every
+        field type-checked against the ``model`` (``ValueError`` for anything else)."""
+        where = f"load: the saved {cls.__name__}"
         params = dict(params)
-        params["hidden_layer_sizes"] = tuple(params.get("hidden_layer_sizes", ()))
+        sizes = params.get("hidden_layer_sizes", ())
+        if not isinstance(sizes, list):
+            raise ValueError(f"{where} hidden_layer_sizes must be a list of integers, got {sizes!r}")
+        params["hidden_layer_sizes"] = tuple(sizes)
         try:
             estimator = cls(**params)
-        except TypeError as err:
-            raise ValueError(f"load: the saved {cls.__name__} parameters do not fit: {err}") from None
+            estimator._checked_params()
+            if params.get("random_state") is not None:
+                check_int(params["random_state"], "random_state", minimum=0)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{where} parameters do not fit: {err}") from None
+        if not isinstance(model, Sequential) or not model.layers \
+                or not isinstance(getattr(model.layers[0], "in_features", None), int):
+            raise ValueError(f"{where} network must be a Sequential starting with a Dense layer")
         own = {key: value for key, value in attributes.items() if key in cls._own_attributes}
         for key, value in attributes.items():
             if key in FITTED:
-                setattr(estimator, key, value)
+                setattr(estimator, key, _checked_attribute(key, value, where))
             elif key == "feature_names_in_":
+                if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                    raise ValueError(f"{where} feature_names_in_ must be a list of names")
                 estimator.feature_names_in_ = np.asarray(value, dtype=object)
             elif key not in own:
                 raise ValueError(f"load: unknown {cls.__name__} attribute {key!r} in the file")
+        first: Any = model.layers[0]
+        n_in: int = first.in_features
+        if getattr(estimator, "n_features_in_", n_in) != n_in \
+                or len(getattr(estimator, "feature_names_in_", [None] * n_in)) != n_in:
+            raise ValueError(f"{where} has {estimator.n_features_in_} features (and "
+                             f"{len(getattr(estimator, 'feature_names_in_', []))} names), but its "
+                             f"network takes {n_in}")
         estimator.model_ = model
         estimator._import_own(own, arrays)
         return estimator
@@ -251,6 +274,34 @@ class TinyNetEstimator(BaseEstimator):
 
     def _import_own(self, attributes: dict[str, Any], arrays: dict[str, Array]) -> None:
         """Set the subclass's fitted state from what :meth:`_export_own` saved."""
+
+
+def _check_bool(value: Any, name: str) -> bool:
+    """``True`` or ``False`` (numpy's too); the string ``'False'`` is not false here."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+# The fitted attributes a file may hold: what each must be.
+_COUNTS = ("n_features_in_", "n_iter_", "t_")
+_CURVES = ("loss_curve_", "validation_loss_curve_")
+
+
+def _checked_attribute(key: str, value: Any, where: str) -> Any:
+    """A saved fitted attribute, checked: counts are integers >= 0, losses numbers (``None``
+    for a non-finite one), curves lists of them."""
+    def number(v: Any) -> bool:
+        return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+
+    ok = (isinstance(value, int) and not isinstance(value, bool) and value >= 0 if key in _COUNTS
+          else isinstance(value, list) and all(number(v) for v in value) if key in _CURVES
+          else number(value))
+    if not ok:
+        raise ValueError(f"{where} attribute {key} is malformed: {str(value)[:60]}")
+    if key in _CURVES:
+        return [np.nan if v is None else float(v) for v in value]
+    return value if key in _COUNTS else (np.nan if value is None else float(value))
 
 
 def is_conversion_error(err: ValueError) -> bool:

@@ -65,6 +65,11 @@ class TinyNetClassifier(ClassifierMixin, TinyNetEstimator):
         return self
 
     def _check_y(self, y: Any) -> Any:
+        flat = np.asarray(y, dtype=object).reshape(-1)
+        missing = [i for i, v in enumerate(flat) if v is None or (isinstance(v, float) and v != v)]
+        if missing:
+            raise ValueError(f"TinyNetClassifier: y holds a missing label ({flat[missing[0]]!r}) at row "
+                             f"{missing[0]}; drop those rows or give them a label")
         check_classification_targets(y)
         return y
 
@@ -103,9 +108,12 @@ class TinyNetClassifier(ClassifierMixin, TinyNetEstimator):
         return {}, {"classes_": self.classes_}  # numbers or strings (unique_labels never gives objects)
 
     def _import_own(self, attributes: dict[str, Any], arrays: dict[str, Array]) -> None:
-        if "classes_" not in arrays:
-            raise ValueError("load: the TinyNetClassifier file has no classes_ array")
-        self.classes_ = arrays["classes_"]
+        classes = arrays.get("classes_")
+        if classes is None or classes.ndim != 1 or len(classes) < 2 \
+                or len(np.unique(classes)) != len(classes):
+            raise ValueError("load: the TinyNetClassifier file needs a classes_ array of at least 2 "
+                             "distinct labels")
+        self.classes_ = classes
         n_out = getattr(self.model_.layers[-1], "out_features", len(self.classes_))
         if n_out != len(self.classes_):
             raise ValueError(f"load: {len(self.classes_)} classes but the network has {n_out} outputs")
@@ -161,10 +169,13 @@ class TinyNetRegressor(RegressorMixin, TinyNetEstimator):
         return {"n_outputs_": int(self.n_outputs_), "y_ndim": int(self._y_ndim)}, {}
 
     def _import_own(self, attributes: dict[str, Any], arrays: dict[str, Array]) -> None:
-        if "n_outputs_" not in attributes:
-            raise ValueError("load: the TinyNetRegressor file has no n_outputs_ attribute")
-        self.n_outputs_ = int(attributes["n_outputs_"])
-        self._y_ndim = int(attributes.get("y_ndim", 1))
+        n_outputs, y_ndim = attributes.get("n_outputs_"), attributes.get("y_ndim", 1)
+        n_out = getattr(self.model_.layers[-1], "out_features", None)
+        if not isinstance(n_outputs, int) or isinstance(n_outputs, bool) or n_outputs != n_out \
+                or y_ndim not in (1, 2) or isinstance(y_ndim, bool) or (y_ndim == 1 and n_outputs != 1):
+            raise ValueError(f"load: the TinyNetRegressor file's n_outputs_ ({n_outputs!r}) and y_ndim "
+                             f"({y_ndim!r}) do not fit its network's {n_out} outputs")
+        self.n_outputs_, self._y_ndim = n_outputs, y_ndim
 
 
 ESTIMATORS: dict[str, type[TinyNetEstimator]] = {
