@@ -33,8 +33,9 @@ class Convolution(Layer):
     """What ``Conv1D`` and ``Conv2D`` share: arguments, the im2col, forward and backward.
 
     A subclass sets ``SPATIAL`` (1 or 2) and its four einsum specs. Forward makes the
-    columns once, ``cols = windows(pad(x))`` brought into ``(B, *out, C, *k)`` order
-    (the one copy, im2col), and runs ``FORWARD`` on them; backward reuses the same
+    columns once, ``cols = windows(pad(x))`` brought into ``(C, *k, B, *out)`` order
+    (the one copy, im2col; in this order numpy copies long runs along the last output
+    axis), and runs ``FORWARD`` on them; backward reuses the same
     columns for ``GRAD_WEIGHT``, and the input gradient is ``GRAD_COLUMNS`` followed by
     :func:`~tinynet.engine.windows.add_windows` (col2im: one strided add per kernel tap),
     which measured 2-9x faster than an einsum over the gradient's transposed windows.
@@ -76,9 +77,9 @@ class Convolution(Layer):
         self.weight = Parameter(weight, "weight")
         self.bias = None if bias_data is None else Parameter(bias_data, "bias")
         self.plans = Plans()
-        # (B, C, *out, *k) windows <-> (B, *out, C, *k) columns
-        self._to_columns = (0, *range(2, 2 + n), 1, *range(2 + n, 2 + 2 * n))
-        self._from_columns = (0, 1 + n, *range(1, 1 + n), *range(2 + n, 2 + 2 * n))
+        # (B, C, *out, *k) windows <-> (C, *k, B, *out) columns
+        self._to_columns = (1, *range(2 + n, 2 + 2 * n), 0, *range(2, 2 + n))
+        self._from_columns = (1 + n, 0, *range(2 + n, 2 + 2 * n), *range(1, 1 + n))
         self._per_channel = (self.out_channels,) + (1,) * n
 
     @property
@@ -115,7 +116,7 @@ class Convolution(Layer):
         return grad_padded[ALL + inside]
 
     def _columns(self, padded: Array) -> Array:
-        """im2col: the windows of the padded input as one contiguous ``(B, *out, C, *k)`` array."""
+        """im2col: the windows of the padded input as one contiguous ``(C, *k, B, *out)`` array."""
         try:
             view = windows(padded, self.kernel_size, self.stride, self.dilation)
         except ValueError:
@@ -166,14 +167,14 @@ class Conv1D(Convolution):
     Shape: ``(B, in, L) -> (B, out, L')``, ``L' = (L + 2 p - d (k - 1) - 1) // s + 1``.
 
     Math (c = in channel, o = out channel, l = output position, j = kernel tap; s =
-    stride, d = dilation, x padded), with ``cols[B,l,c,j] = x[B,c,l s + j d]`` (the
+    stride, d = dilation, x padded), with ``cols[c,j,B,l] = x[B,c,l s + j d]`` (the
     windows, made once in forward) and ``g = dL/dy``::
 
-        y[B,o,l]       = sum_{c,j} cols[B,l,c,j] W[o,c,j] + b[o]    FORWARD       "Blcj,ocj->Bol"
-        dW[o,c,j]     += sum_{B,l} g[B,o,l] cols[B,l,c,j]           GRAD_WEIGHT   "Bol,Blcj->ocj"
+        y[B,o,l]       = sum_{c,j} cols[c,j,B,l] W[o,c,j] + b[o]    FORWARD       "cjBl,ocj->Bol"
+        dW[o,c,j]     += sum_{B,l} g[B,o,l] cols[c,j,B,l]           GRAD_WEIGHT   "Bol,cjBl->ocj"
         db[o]         += sum_{B,l} g[B,o,l]                         GRAD_BIAS     "Bol->o"
-        dcols[B,l,c,j] = sum_o g[B,o,l] W[o,c,j]                    GRAD_COLUMNS  "Bol,ocj->Blcj"
-        dx[B,c,l s + j d] += dcols[B,l,c,j]                         (col2im: k strided adds)
+        dcols[c,j,B,l] = sum_o g[B,o,l] W[o,c,j]                    GRAD_COLUMNS  "Bol,ocj->cjBl"
+        dx[B,c,l s + j d] += dcols[c,j,B,l]                         (col2im: k strided adds)
 
     Args: ``in_channels``, ``out_channels``, ``kernel_size``; ``stride=1``, ``padding=0``
     (an int, ``"same"`` (stride 1) or ``"valid"``), ``dilation=1``, ``bias=True``,
@@ -185,10 +186,10 @@ class Conv1D(Convolution):
     """
 
     SPATIAL = 1
-    FORWARD = "Blcj,ocj->Bol"
-    GRAD_WEIGHT = "Bol,Blcj->ocj"
+    FORWARD = "cjBl,ocj->Bol"
+    GRAD_WEIGHT = "Bol,cjBl->ocj"
     GRAD_BIAS = "Bol->o"
-    GRAD_COLUMNS = "Bol,ocj->Blcj"
+    GRAD_COLUMNS = "Bol,ocj->cjBl"
 
 
 class Conv2D(Convolution):
@@ -197,17 +198,17 @@ class Conv2D(Convolution):
     Shape: ``(B, in, H, W) -> (B, out, H', W')``, per axis ``(n + 2 p - d (k - 1) - 1) // s + 1``.
 
     Math (c = in channel, o = out channel, h w = output position, i j = kernel tap;
-    s = stride, d = dilation, x padded), with the windows ``cols[B,h,w,c,i,j] =
+    s = stride, d = dilation, x padded), with the windows ``cols[c,i,j,B,h,w] =
     x[B, c, h s + i d, w s + j d]`` made once in forward and ``g = dL/dy``::
 
-        y[B,o,h,w]    = sum_{c,i,j} cols[B,h,w,c,i,j] W[o,c,i,j] + b[o]   FORWARD      "Bhwcij,ocij->Bohw"
-        dW[o,c,i,j]  += sum_{B,h,w} g[B,o,h,w] cols[B,h,w,c,i,j]          GRAD_WEIGHT  "Bohw,Bhwcij->ocij"
+        y[B,o,h,w]    = sum_{c,i,j} cols[c,i,j,B,h,w] W[o,c,i,j] + b[o]   FORWARD      "cijBhw,ocij->Bohw"
+        dW[o,c,i,j]  += sum_{B,h,w} g[B,o,h,w] cols[c,i,j,B,h,w]          GRAD_WEIGHT  "Bohw,cijBhw->ocij"
         db[o]        += sum_{B,h,w} g[B,o,h,w]                            GRAD_BIAS    "Bohw->o"
-        dcols[B,h,w,c,i,j] = sum_o g[B,o,h,w] W[o,c,i,j]             GRAD_COLUMNS "Bohw,ocij->Bhwcij"
-        dx[B,c,h s + i d, w s + j d] += dcols[B,h,w,c,i,j]          (col2im: kh kw strided adds)
+        dcols[c,i,j,B,h,w] = sum_o g[B,o,h,w] W[o,c,i,j]             GRAD_COLUMNS "Bohw,ocij->cijBhw"
+        dx[B,c,h s + i d, w s + j d] += dcols[c,i,j,B,h,w]          (col2im: kh kw strided adds)
 
     Each spec is one BLAS call: ``(B h w, c i j) @ (c i j, o)`` forward, ``(o, B h w) @
-    (B h w, c i j)`` for the weight, ``(B h w, o) @ (o, c i j)`` for the columns.
+    (B h w, c i j)`` for the weight, ``(c i j, o) @ (o, B h w)`` for the columns.
 
     Args: ``in_channels``, ``out_channels``, ``kernel_size`` (an int or a pair);
     ``stride=1``, ``padding=0`` (an int, a pair, ``"same"`` (stride 1) or ``"valid"``),
@@ -220,7 +221,7 @@ class Conv2D(Convolution):
     """
 
     SPATIAL = 2
-    FORWARD = "Bhwcij,ocij->Bohw"
-    GRAD_WEIGHT = "Bohw,Bhwcij->ocij"
+    FORWARD = "cijBhw,ocij->Bohw"
+    GRAD_WEIGHT = "Bohw,cijBhw->ocij"
     GRAD_BIAS = "Bohw->o"
-    GRAD_COLUMNS = "Bohw,ocij->Bhwcij"
+    GRAD_COLUMNS = "Bohw,ocij->cijBhw"

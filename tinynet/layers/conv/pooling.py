@@ -79,18 +79,23 @@ class Pooling(Layer):
 
 
 class MaxPool(Pooling):
-    """The largest value of each window; backward routes each gradient to the position
-    of its window's maximum (the first one on ties, as PyTorch), scattered with one
-    ``np.add.at`` over all windows (overlapping windows add up)."""
+    """The largest value of each window. Forward takes the maximum tap by tap (one
+    ``np.maximum`` per kernel tap over all windows at once) and keeps which tap held it
+    (the first one on ties, as PyTorch); backward routes each gradient there, scattered
+    with one ``np.add.at`` over all windows (overlapping windows add up)."""
 
     PAD_VALUE = -np.inf
 
     def forward(self, x: Array, training: bool = True) -> Array:
         view, padded_shape = self._windows(x)
-        flat = view.reshape(*view.shape[:2 + self.SPATIAL], -1)  # (B, C, *out, K): one copy
-        where = flat.argmax(axis=-1)
-        y = np.take_along_axis(flat, where[..., None], axis=-1)[..., 0]
+        taps = [view[ALL + tap] for tap in np.ndindex(*self.kernel_size)]  # each (B, C, *out)
+        y = taps[0].copy()
+        for tap in taps[1:]:
+            np.maximum(y, tap, out=y)
         if training:
+            where = np.full(y.shape, len(taps) - 1, dtype=np.intp)
+            for index in range(len(taps) - 2, -1, -1):  # ends at the first tap holding the maximum
+                where[taps[index] == y] = index
             self.save_for_backward(where, padded_shape)
         return y
 
