@@ -94,14 +94,25 @@ class RecurrentLayer(Layer):
             return (input_shape[0], input_shape[1], self.hidden_size)
         return (input_shape[0], self.hidden_size)
 
+    @staticmethod
+    def time_major(sequences: Array) -> Array:
+        """``(B, T, ...)`` as a contiguous ``(T, B, ...)`` array: each step one block of memory,
+        which the per-step operations of the time loop read and write fastest."""
+        return np.ascontiguousarray(sequences.swapaxes(0, 1))
+
+    @staticmethod
+    def batch_major(steps: Array) -> Array:
+        """``(T, B, ...)`` back as a contiguous ``(B, T, ...)`` array, the layout users see."""
+        return np.ascontiguousarray(steps.swapaxes(0, 1))
+
     def sequence_grad(self, grad_y: Array, batch: int, steps: int) -> Array:
-        """``dL/dh`` for every step as a ``(B, T, H)`` array of the weights' dtype: ``grad_y``
-        itself, or zeros but the last step when only the last state was returned."""
+        """``dL/dh`` for every step as a time-major ``(T, B, H)`` array of the weights' dtype:
+        ``grad_y`` itself, or zeros but the last step when only the last state was returned."""
         dtype = self.weight_hh_l0.data.dtype
         if self.return_sequences:
-            return grad_y.astype(dtype, copy=False)
-        full = np.zeros((batch, steps, self.hidden_size), dtype=dtype)
-        full[:, -1] = grad_y
+            return self.time_major(grad_y.astype(dtype, copy=False))
+        full = np.zeros((steps, batch, self.hidden_size), dtype=dtype)
+        full[-1] = grad_y
         return full
 
     def get_config(self) -> dict[str, Any]:

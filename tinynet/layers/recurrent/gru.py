@@ -30,11 +30,12 @@ class GRU(RecurrentLayer):
     ``weight_ih_l0 (3H, I)``, ``weight_hh_l0 (3H, H)``, ``bias_ih_l0 (3H,)``, ``bias_hh_l0 (3H,)``,
     uniform in ``[-1/sqrt(H), 1/sqrt(H)]``.
 
-    Math (B batch, t step, i input feature, h hidden unit, g the 3H gate rows), PyTorch's
-    formulas, in which the reset gate multiplies the hidden part of ``n`` *with* its bias::
+    Math (t step, B batch, i input feature, h hidden unit, g the 3H gate rows; inside, the
+    sequences are time-major), PyTorch's formulas, in which the reset gate multiplies the
+    hidden part of ``n`` *with* its bias::
 
-        a[B,t,g] = sum_i x[B,t,i] W_ih[g,i] + b_ih[g]              PROJECT_INPUT  "Bti,gi->Btg"
-        u[B,t,g] = sum_h h[B,t-1,h] W_hh[g,h] + b_hh[g]            RECURRENT      "Bh,gh->Bg"
+        a[t,B,g] = sum_i x[t,B,i] W_ih[g,i] + b_ih[g]              PROJECT_INPUT  "tBi,gi->tBg"
+        u[t,B,g] = sum_h h[t-1,B,h] W_hh[g,h] + b_hh[g]  (W_hh^T)  RECURRENT      "Bh,hg->Bg"
         r = sigmoid(a_r + u_r);  z = sigmoid(a_z + u_z)
         n = tanh(a_n + r * u_n)
         h[t] = (1 - z) * n + z * h[t-1]
@@ -43,16 +44,17 @@ class GRU(RecurrentLayer):
     recurrent product runs per step. Backward through time, with ``gh[t] = dL/dh[t]``
     from above, ``da = dL/da`` and ``du = dL/du``, from the last step to the first::
 
-        dh[t] = gh[t] + dh[t+1] z[t+1] + sum_g du[B,t+1,g] W_hh[g,h]   GRAD_RECURRENT "Bg,gh->Bh"
+        dh[t] = gh[t] + dh[t+1] z[t+1] + sum_g du[t+1,B,g] W_hh[g,h]   GRAD_RECURRENT "Bg,gh->Bh"
         da_n = dh (1-z) (1-n^2);    du_n = da_n * r
         da_r = du_r = da_n u_n r(1-r);  da_z = du_z = dh (h[t-1] - n) z(1-z)
 
-    and then, over all steps at once::
+    (the local factors of every step computed at once before the loop), and then, over
+    all steps at once::
 
-        dW_ih[g,i] += sum_{B,t} da[B,t,g] x[B,t,i]                 GRAD_WEIGHT_IH "Btg,Bti->gi"
-        dW_hh[g,h] += sum_{B,t} du[B,t,g] h[B,t-1,h]               GRAD_WEIGHT_HH "Btg,Bth->gh"
-        db_ih[g] += sum_{B,t} da[B,t,g];  db_hh[g] += sum_{B,t} du[B,t,g]   GRAD_BIAS "Btg->g"
-        dx[B,t,i] = sum_g da[B,t,g] W_ih[g,i]                      GRAD_INPUT     "Btg,gi->Bti"
+        dW_ih[g,i] += sum_{t,B} da[t,B,g] x[t,B,i]                 GRAD_WEIGHT_IH "tBg,tBi->gi"
+        dW_hh[g,h] += sum_{t,B} du[t,B,g] h[t-1,B,h]               GRAD_WEIGHT_HH "tBg,tBh->gh"
+        db_ih[g] += sum_{t,B} da[t,B,g];  db_hh[g] += sum_{t,B} du[t,B,g]   GRAD_BIAS "tBg->g"
+        dx[t,B,i] = sum_g da[t,B,g] W_ih[g,i]                      GRAD_INPUT     "tBg,gi->tBi"
 
     Examples::
 
@@ -61,13 +63,13 @@ class GRU(RecurrentLayer):
     """
 
     GATES = 3
-    PROJECT_INPUT = "Bti,gi->Btg"
-    RECURRENT = "Bh,gh->Bg"
+    PROJECT_INPUT = "tBi,gi->tBg"
+    RECURRENT = "Bh,hg->Bg"
     GRAD_RECURRENT = "Bg,gh->Bh"
-    GRAD_WEIGHT_IH = "Btg,Bti->gi"
-    GRAD_WEIGHT_HH = "Btg,Bth->gh"
-    GRAD_BIAS = "Btg->g"
-    GRAD_INPUT = "Btg,gi->Bti"
+    GRAD_WEIGHT_IH = "tBg,tBi->gi"
+    GRAD_WEIGHT_HH = "tBg,tBh->gh"
+    GRAD_BIAS = "tBg->g"
+    GRAD_INPUT = "tBg,gi->tBi"
 
     def forward(self, x: Array, training: bool = True) -> Array:
         x = self.checked_input(x)
@@ -77,66 +79,74 @@ class GRU(RecurrentLayer):
         # and `* 0.5 + 0.5` give both gates.
         scale = np.ones(3 * size, dtype=dtype)
         scale[:2 * size] = 0.5
-        w_hh = self.weight_hh_l0.data * scale[:, None]
-        a = self.plans[self.PROJECT_INPUT](x, self.weight_ih_l0.data * scale[:, None])  # (B, T, 3H)
+        # W_hh^T, (H, 3H): one contiguous matrix, which BLAS multiplies fastest at every step
+        w_hh = np.ascontiguousarray((self.weight_hh_l0.data * scale[:, None]).T)
+        x_steps = self.time_major(x)                                            # (T, B, I)
+        a = self.plans[self.PROJECT_INPUT](x_steps, self.weight_ih_l0.data * scale[:, None])  # (T, B, 3H)
         bias_hn: Array | float = 0.0
         if self.bias_ih_l0 is not None and self.bias_hh_l0 is not None:
             bias = self.bias_ih_l0.data.copy()
             bias[:2 * size] += self.bias_hh_l0.data[:2 * size]   # b_hr, b_hz add up; b_hn stays under r
             a += bias * scale
             bias_hn = self.bias_hh_l0.data[2 * size:]
-        gates = np.empty_like(a)                                      # r, z, n of every step
-        hidden_n = np.empty((batch, steps, size), dtype)              # u_n = W_hn h + b_hn
-        hidden = np.zeros((batch, steps + 1, size), dtype)           # h[:, 0] = 0
+        gates = np.empty_like(a)                                  # r, z, n of every step
+        hidden_n = np.empty((steps, batch, size), dtype)          # u_n = W_hn h + b_hn
+        hidden = np.zeros((steps + 1, batch, size), dtype)        # h[0] = 0
         recurrent, product = self.plans[self.RECURRENT], np.empty((batch, 3 * size), dtype)
         for t in range(steps):
-            h_prev, gate = hidden[:, t], gates[:, t]
+            h_prev, gate = hidden[t], gates[t]
             recurrent(h_prev, w_hh, out=product)
-            r_and_z, n, u_n = gate[:, :2 * size], gate[:, 2 * size:], hidden_n[:, t]
-            np.add(a[:, t, :2 * size], product[:, :2 * size], out=r_and_z)
+            r_and_z, n, u_n = gate[:, :2 * size], gate[:, 2 * size:], hidden_n[t]
+            np.add(a[t, :, :2 * size], product[:, :2 * size], out=r_and_z)
             np.tanh(r_and_z, out=r_and_z)
             r_and_z *= 0.5
             r_and_z += 0.5
             np.add(product[:, 2 * size:], bias_hn, out=u_n)
             np.multiply(gate[:, :size], u_n, out=n)
-            n += a[:, t, 2 * size:]
+            n += a[t, :, 2 * size:]
             np.tanh(n, out=n)
-            h = hidden[:, t + 1]
+            h = hidden[t + 1]
             np.subtract(h_prev, n, out=h)       # h = n + z (h_prev - n)
             h *= gate[:, size:2 * size]
             h += n
         if training:
-            self.save_for_backward(x, gates, hidden_n, hidden)
-        return hidden[:, 1:] if self.return_sequences else hidden[:, -1]
+            self.save_for_backward(x_steps, gates, hidden_n, hidden)
+        return self.batch_major(hidden[1:]) if self.return_sequences else hidden[-1]
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
-        x, gates, hidden_n, hidden = self.saved_for_backward()
-        batch, steps, _ = x.shape
+        x_steps, gates, hidden_n, hidden = self.saved_for_backward()
+        steps, batch, _ = x_steps.shape
         size = self.hidden_size
-        grad_h = self.sequence_grad(grad_y, batch, steps)
+        grad_h = self.sequence_grad(grad_y, batch, steps)         # (T, B, H)
         r, z, n = (gates[..., k * size:(k + 1) * size] for k in range(3))
         # Every step's local derivatives at once (elementwise); only the recurrence loops over t:
-        # da[B,t,:] = dh[t] * to_input[B,t], du[B,t,:] = dh[t] * to_hidden[B,t] (3 blocks each).
+        # da[t] = dh[t] * to_input[t], du[t] = dh[t] * to_hidden[t] (3 blocks each).
         to_n = (1 - z) * (1 - n * n)
-        to_input = np.stack((to_n * hidden_n * r * (1 - r), (hidden[:, :-1] - n) * z * (1 - z), to_n), axis=2)
+        to_input = np.empty((steps, batch, 3, size), gates.dtype)
+        np.multiply(to_n * hidden_n, r * (1 - r), out=to_input[:, :, 0])
+        np.multiply(hidden[:-1] - n, z * (1 - z), out=to_input[:, :, 1])
+        to_input[:, :, 2] = to_n
         to_hidden = to_input.copy()
         to_hidden[:, :, 2] *= r
-        grad_a, grad_u = np.empty_like(gates), np.empty_like(gates)   # (B, T, 3H)
-        grad_a3, grad_u3 = (grad.reshape(batch, steps, 3, size) for grad in (grad_a, grad_u))
-        dh = np.empty_like(grad_h[:, 0])
+        grad_a, grad_u = np.empty_like(gates), np.empty_like(gates)   # (T, B, 3H)
+        grad_a3, grad_u3 = (grad.reshape(steps, batch, 3, size) for grad in (grad_a, grad_u))
+        dh = np.empty_like(grad_h[0])
         from_next, through_z = np.zeros_like(dh), np.zeros_like(dh)  # du[t+1] W_hh; dh[t+1] z[t+1]
+        dh_column = dh[:, None, :]
         recurrent_grad, w_hh = self.plans[self.GRAD_RECURRENT], self.weight_hh_l0.data
         for t in reversed(range(steps)):
-            np.add(grad_h[:, t], from_next, out=dh)
+            np.add(grad_h[t], from_next, out=dh)
             dh += through_z
-            np.multiply(dh[:, None, :], to_input[:, t], out=grad_a3[:, t])
-            np.multiply(dh[:, None, :], to_hidden[:, t], out=grad_u3[:, t])
+            np.multiply(dh_column, to_input[t], out=grad_a3[t])
+            np.multiply(dh_column, to_hidden[t], out=grad_u3[t])
             if t:
-                np.multiply(dh, z[:, t], out=through_z)
-                recurrent_grad(grad_u[:, t], w_hh, out=from_next)
-        self.weight_ih_l0.accumulate(self.GRAD_WEIGHT_IH, grad_a, x)
-        self.weight_hh_l0.accumulate(self.GRAD_WEIGHT_HH, grad_u, hidden[:, :-1])
+                np.multiply(dh, z[t], out=through_z)
+                recurrent_grad(grad_u[t], w_hh, out=from_next)
+        self.weight_ih_l0.accumulate(self.GRAD_WEIGHT_IH, grad_a, x_steps)
+        self.weight_hh_l0.accumulate(self.GRAD_WEIGHT_HH, grad_u, hidden[:-1])
         if self.bias_ih_l0 is not None and self.bias_hh_l0 is not None:
             self.bias_ih_l0.accumulate(self.GRAD_BIAS, grad_a)
             self.bias_hh_l0.accumulate(self.GRAD_BIAS, grad_u)
-        return self.plans[self.GRAD_INPUT](grad_a, self.weight_ih_l0.data) if need_input_grad else None
+        if not need_input_grad:
+            return None
+        return self.batch_major(self.plans[self.GRAD_INPUT](grad_a, self.weight_ih_l0.data))

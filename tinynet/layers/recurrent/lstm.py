@@ -30,10 +30,11 @@ class LSTM(RecurrentLayer):
     ``weight_ih_l0 (4H, I)``, ``weight_hh_l0 (4H, H)``, ``bias_ih_l0 (4H,)``, ``bias_hh_l0 (4H,)``,
     uniform in ``[-1/sqrt(H), 1/sqrt(H)]``.
 
-    Math (B batch, t step, i input feature, h hidden unit, g the 4H gate rows)::
+    Math (t step, B batch, i input feature, h hidden unit, g the 4H gate rows; inside, the
+    sequences are time-major, so that each step's slice is one contiguous block)::
 
-        a[B,t,g]  = sum_i x[B,t,i] W_ih[g,i] + b_ih[g] + b_hh[g]   PROJECT_INPUT  "Bti,gi->Btg"
-        a[B,t,g] += sum_h h[B,t-1,h] W_hh[g,h]                     RECURRENT      "Bh,gh->Bg"
+        a[t,B,g]  = sum_i x[t,B,i] W_ih[g,i] + b_ih[g] + b_hh[g]   PROJECT_INPUT  "tBi,gi->tBg"
+        a[t,B,g] += sum_h h[t-1,B,h] W_hh[g,h]  (W_hh^T stored)    RECURRENT      "Bh,hg->Bg"
         i, f, g, o = sigmoid(a_i), sigmoid(a_f), tanh(a_g), sigmoid(a_o)    (the 4 blocks of a)
         c[t] = f * c[t-1] + i * g
         h[t] = o * tanh(c[t])
@@ -42,17 +43,18 @@ class LSTM(RecurrentLayer):
     recurrent product runs per step. Backward through time, with ``gh[t] = dL/dh[t]``
     from above and ``da = dL/da``, from the last step to the first::
 
-        dh[t] = gh[t] + sum_g da[B,t+1,g] W_hh[g,h]                GRAD_RECURRENT "Bg,gh->Bh"
+        dh[t] = gh[t] + sum_g da[t+1,B,g] W_hh[g,h]                GRAD_RECURRENT "Bg,gh->Bh"
         dc[t] = dh[t] * o * (1 - tanh(c[t])^2) + dc[t+1] * f[t+1]
         da_i = dc * g * i(1-i);   da_f = dc * c[t-1] * f(1-f)
         da_g = dc * i * (1-g^2);  da_o = dh * tanh(c[t]) * o(1-o)
 
+    (the local factors ``g i(1-i)``, ... of every step computed at once before the loop),
     and then, over all steps at once::
 
-        dW_ih[g,i] += sum_{B,t} da[B,t,g] x[B,t,i]                 GRAD_WEIGHT_IH "Btg,Bti->gi"
-        dW_hh[g,h] += sum_{B,t} da[B,t,g] h[B,t-1,h]               GRAD_WEIGHT_HH "Btg,Bth->gh"
-        db_ih[g]   += sum_{B,t} da[B,t,g]   (db_hh the same)       GRAD_BIAS      "Btg->g"
-        dx[B,t,i]   = sum_g da[B,t,g] W_ih[g,i]                    GRAD_INPUT     "Btg,gi->Bti"
+        dW_ih[g,i] += sum_{t,B} da[t,B,g] x[t,B,i]                 GRAD_WEIGHT_IH "tBg,tBi->gi"
+        dW_hh[g,h] += sum_{t,B} da[t,B,g] h[t-1,B,h]               GRAD_WEIGHT_HH "tBg,tBh->gh"
+        db_ih[g]   += sum_{t,B} da[t,B,g]   (db_hh the same)       GRAD_BIAS      "tBg->g"
+        dx[t,B,i]   = sum_g da[t,B,g] W_ih[g,i]                    GRAD_INPUT     "tBg,gi->tBi"
 
     Examples::
 
@@ -61,76 +63,85 @@ class LSTM(RecurrentLayer):
     """
 
     GATES = 4
-    PROJECT_INPUT = "Bti,gi->Btg"
-    RECURRENT = "Bh,gh->Bg"
+    PROJECT_INPUT = "tBi,gi->tBg"
+    RECURRENT = "Bh,hg->Bg"
     GRAD_RECURRENT = "Bg,gh->Bh"
-    GRAD_WEIGHT_IH = "Btg,Bti->gi"
-    GRAD_WEIGHT_HH = "Btg,Bth->gh"
-    GRAD_BIAS = "Btg->g"
-    GRAD_INPUT = "Btg,gi->Bti"
+    GRAD_WEIGHT_IH = "tBg,tBi->gi"
+    GRAD_WEIGHT_HH = "tBg,tBh->gh"
+    GRAD_BIAS = "tBg->g"
+    GRAD_INPUT = "tBg,gi->tBi"
 
     def forward(self, x: Array, training: bool = True) -> Array:
         x = self.checked_input(x)
         batch, steps, _ = x.shape
-        hidden_size, dtype = self.hidden_size, x.dtype
+        size, dtype = self.hidden_size, x.dtype
         # sigmoid(a) = (1 + tanh(a/2)) / 2: the weights' i, f, o rows halved, one tanh runs all four
         # gates, and `gate * scale + shift` turns the i, f, o blocks into sigmoids (g keeps its tanh).
-        scale = np.full(4 * hidden_size, 0.5, dtype=dtype)
-        scale[2 * hidden_size:3 * hidden_size] = 1
+        scale = np.full(4 * size, 0.5, dtype=dtype)
+        scale[2 * size:3 * size] = 1
         shift = 1 - scale
-        w_hh = self.weight_hh_l0.data * scale[:, None]
-        a = self.plans[self.PROJECT_INPUT](x, self.weight_ih_l0.data * scale[:, None])  # (B, T, 4H)
+        # W_hh^T, (H, 4H): one contiguous matrix, which BLAS multiplies fastest at every step
+        w_hh = np.ascontiguousarray((self.weight_hh_l0.data * scale[:, None]).T)
+        x_steps = self.time_major(x)                                            # (T, B, I)
+        a = self.plans[self.PROJECT_INPUT](x_steps, self.weight_ih_l0.data * scale[:, None])  # (T, B, 4H)
         if self.bias_ih_l0 is not None and self.bias_hh_l0 is not None:
             a += (self.bias_ih_l0.data + self.bias_hh_l0.data) * scale
-        gates = np.empty_like(a)                                      # i, f, g, o of every step
-        cells = np.zeros((batch, steps + 1, hidden_size), dtype)     # c[:, 0] = 0
-        hidden = np.zeros((batch, steps + 1, hidden_size), dtype)    # h[:, 0] = 0
-        tanh_cells = np.empty((batch, steps, hidden_size), dtype)
-        recurrent, product = self.plans[self.RECURRENT], np.empty((batch, 4 * hidden_size), dtype)
+        gates = np.empty_like(a)                                  # i, f, g, o of every step
+        cells = np.zeros((steps + 1, batch, size), dtype)         # c[0] = 0
+        hidden = np.zeros((steps + 1, batch, size), dtype)        # h[0] = 0
+        tanh_cells = np.empty((steps, batch, size), dtype)
+        recurrent, product = self.plans[self.RECURRENT], np.empty((batch, 4 * size), dtype)
+        input_and_cell = np.empty((batch, size), dtype)
         for t in range(steps):
-            gate = gates[:, t]
-            recurrent(hidden[:, t], w_hh, out=product)
-            np.add(product, a[:, t], out=gate)
+            gate = gates[t]
+            recurrent(hidden[t], w_hh, out=product)
+            np.add(product, a[t], out=gate)
             np.tanh(gate, out=gate)
             gate *= scale
             gate += shift
-            i, f, g, o = (gate[:, k * hidden_size:(k + 1) * hidden_size] for k in range(4))
-            cell = cells[:, t + 1]
-            np.multiply(f, cells[:, t], out=cell)
-            cell += i * g
-            np.tanh(cell, out=tanh_cells[:, t])
-            np.multiply(o, tanh_cells[:, t], out=hidden[:, t + 1])
+            i, f, g, o = (gate[:, k * size:(k + 1) * size] for k in range(4))
+            cell = cells[t + 1]
+            np.multiply(f, cells[t], out=cell)
+            cell += np.multiply(i, g, out=input_and_cell)
+            np.tanh(cell, out=tanh_cells[t])
+            np.multiply(o, tanh_cells[t], out=hidden[t + 1])
         if training:
-            self.save_for_backward(x, gates, cells, hidden, tanh_cells)
-        return hidden[:, 1:] if self.return_sequences else hidden[:, -1]
+            self.save_for_backward(x_steps, gates, cells, hidden, tanh_cells)
+        return self.batch_major(hidden[1:]) if self.return_sequences else hidden[-1]
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
-        x, gates, cells, hidden, tanh_cells = self.saved_for_backward()
-        batch, steps, _ = x.shape
-        hidden_size = self.hidden_size
-        grad_h = self.sequence_grad(grad_y, batch, steps)
-        i, f, g, o = (gates[..., k * hidden_size:(k + 1) * hidden_size] for k in range(4))
+        x_steps, gates, cells, hidden, tanh_cells = self.saved_for_backward()
+        steps, batch, _ = x_steps.shape
+        size = self.hidden_size
+        grad_h = self.sequence_grad(grad_y, batch, steps)         # (T, B, H)
+        i, f, g, o = (gates[..., k * size:(k + 1) * size] for k in range(4))
         # Every step's local derivatives at once (elementwise); only the recurrence loops over t.
-        from_cell = np.stack((g * i * (1 - i), cells[:, :-1] * f * (1 - f), i * (1 - g * g)), axis=2)
-        from_hidden = tanh_cells * o * (1 - o)          # da_o = dh * from_hidden
-        hidden_to_cell = o * (1 - tanh_cells * tanh_cells)  # dc += dh * hidden_to_cell
-        grad_a = np.empty_like(gates)                   # (B, T, 4H)
-        grad_gates = grad_a.reshape(batch, steps, 4, hidden_size)
-        dh, dc = np.empty_like(grad_h[:, 0]), np.empty_like(grad_h[:, 0])
+        from_cell = np.empty((steps, batch, 3, size), gates.dtype)  # da_i, da_f, da_g = dc * from_cell
+        np.multiply(g, i * (1 - i), out=from_cell[:, :, 0])
+        np.multiply(cells[:-1], f * (1 - f), out=from_cell[:, :, 1])
+        np.multiply(i, 1 - g * g, out=from_cell[:, :, 2])
+        from_hidden = tanh_cells * o * (1 - o)                  # da_o = dh * from_hidden
+        hidden_to_cell = o * (1 - tanh_cells * tanh_cells)      # dc += dh * hidden_to_cell
+        grad_a = np.empty_like(gates)                           # (T, B, 4H)
+        grad_gates = grad_a.reshape(steps, batch, 4, size)
+        dh, dc = np.empty_like(grad_h[0]), np.empty_like(grad_h[0])
         carried, from_next = np.zeros_like(dc), np.zeros_like(dh)   # dc[t+1] f[t+1]; da[t+1] W_hh
+        dc_column = dc[:, None, :]
         recurrent_grad, w_hh = self.plans[self.GRAD_RECURRENT], self.weight_hh_l0.data
         for t in reversed(range(steps)):
-            np.add(grad_h[:, t], from_next, out=dh)
-            np.multiply(dh, hidden_to_cell[:, t], out=dc)
+            np.add(grad_h[t], from_next, out=dh)
+            np.multiply(dh, hidden_to_cell[t], out=dc)
             dc += carried
-            np.multiply(dc[:, None, :], from_cell[:, t], out=grad_gates[:, t, :3])
-            np.multiply(dh, from_hidden[:, t], out=grad_gates[:, t, 3])
+            np.multiply(dc_column, from_cell[t], out=grad_gates[t, :, :3])
+            np.multiply(dh, from_hidden[t], out=grad_gates[t, :, 3])
             if t:
-                np.multiply(dc, f[:, t], out=carried)
-                recurrent_grad(grad_a[:, t], w_hh, out=from_next)
-        self.weight_ih_l0.accumulate(self.GRAD_WEIGHT_IH, grad_a, x)
-        self.weight_hh_l0.accumulate(self.GRAD_WEIGHT_HH, grad_a, hidden[:, :-1])
+                np.multiply(dc, f[t], out=carried)
+                recurrent_grad(grad_a[t], w_hh, out=from_next)
+        self.weight_ih_l0.accumulate(self.GRAD_WEIGHT_IH, grad_a, x_steps)
+        self.weight_hh_l0.accumulate(self.GRAD_WEIGHT_HH, grad_a, hidden[:-1])
         if self.bias_ih_l0 is not None and self.bias_hh_l0 is not None:
             self.bias_ih_l0.accumulate(self.GRAD_BIAS, grad_a)
             self.bias_hh_l0.accumulate(self.GRAD_BIAS, grad_a)
-        return self.plans[self.GRAD_INPUT](grad_a, self.weight_ih_l0.data) if need_input_grad else None
+        if not need_input_grad:
+            return None
+        return self.batch_major(self.plans[self.GRAD_INPUT](grad_a, self.weight_ih_l0.data))
