@@ -54,6 +54,104 @@ def with_nan(a: np.ndarray, where: tuple[int, ...] = (2, 1)) -> np.ndarray:
     return a
 
 
+def saved_then_edited(edit: Callable[[dict, dict], None], layer: object = None) -> str:
+    """A saved model re-written after ``edit(header, entries)``: what a stranger could send."""
+    import json
+    import tempfile
+    import zipfile
+
+    path = tempfile.NamedTemporaryFile(suffix=".npz", delete=False).name
+    tn.save(tn.Sequential(layer or tn.Dense(1, 1, rng=0)), path)
+    with zipfile.ZipFile(path) as z:
+        entries = {name: z.read(name) for name in z.namelist()}
+    with np.load(path) as npz:
+        header = json.loads(npz["__tinynet__"].tobytes())
+    edit(header, entries)
+    text = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries.items():
+            if name == "__tinynet__.npy":
+                with z.open(name, "w") as f:
+                    np.lib.format.write_array(f, text)
+            else:
+                z.writestr(name, data)
+    return path
+
+
+def npy_claiming(shape: tuple[int, ...]) -> bytes:
+    """A .npy preamble claiming ``shape`` (float64) followed by one value."""
+    out = bytearray()
+    np.lib.format.write_array_header_1_0(type("Sink", (), {"write": lambda self, b: out.extend(b)})(),
+                                         {"descr": "<f8", "fortran_order": False, "shape": shape})
+    return bytes(out) + bytes(8)
+
+
+def claim_dense_8000(header: dict, entries: dict) -> None:
+    header["model"]["config"]["layers"][0]["__layer__"]["config"].update(in_features=8000, out_features=8000)
+
+
+class Forgetful(tn.Dense):
+    """A user's layer whose get_config leaves out out_features (it has a default)."""
+
+    def __init__(self, in_features: int, out_features: int = 3) -> None:
+        super().__init__(in_features, out_features, rng=0)
+
+    def get_config(self) -> dict:
+        return {"in_features": self.in_features}
+
+
+class CommandFailed(Exception):
+    """`tinynet ...` exited with a status other than 0; the message is its one line on stderr."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def command(*argv: str) -> None:
+    """Run `tinynet ARGV` in this process; raise CommandFailed with its stderr line if it fails."""
+    import contextlib
+    import io
+
+    from tinynet import cli
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        status = cli.main(list(argv))
+    if status:
+        raise CommandFailed(status, err.getvalue().strip())
+
+
+def one_class_csv() -> str:
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
+        f.write("a,b,label\n" + "".join(f"{i},{i % 3},same\n" for i in range(12)))
+    return f.name
+
+
+def binary_accuracy_of_three_classes() -> float:
+    from tinynet.training.metrics import binary_accuracy
+
+    return binary_accuracy(np.zeros((4, 3)), np.array([0, 1, 2, 1]))
+
+
+def used_relu_backward(grad: np.ndarray) -> object:
+    relu = tn.ReLU()
+    relu.forward(np.ones((2, 3)))
+    return relu.backward(grad)
+
+
+def too_big_for_float32() -> np.ndarray:
+    x = X.copy()
+    x[3, 2] = 1e39
+    return x
+
+
+def text_metric(output: np.ndarray, target: np.ndarray) -> str:
+    return "high"
+
+
 CASES: dict[str, tuple[Callable[[], object], type[Exception], list[str]]] = {
     # layers
     "dense wrong feature count": (lambda: tn.Dense(4, 2).forward(np.ones((8, 5))), ValueError,
@@ -222,6 +320,73 @@ CASES: dict[str, tuple[Callable[[], object], type[Exception], list[str]]] = {
                                       ValueError, ["target"]),
     "einsum operand count": (lambda: tn.einsum("ab,bc->ac", np.ones((2, 2))), ValueError,
                              ["'ab,bc->ac'", "2 operand", "1 were given"]),
+    # files from strangers, bounded
+    "load an entry the header does not list": (
+        lambda: tn.load(saved_then_edited(lambda h, e: e.update({"extra.npy": bytes(10**6)}))), ValueError,
+        ["entries its header does not list", "['extra']"]),
+    "load a header claiming a layer larger than its data": (
+        lambda: tn.load(saved_then_edited(claim_dense_8000)), ValueError,
+        ["Dense init", "(8000, 8000)", "512,000,000 bytes", "the file lists"]),
+    "load a .npy header claiming 10**12 elements": (
+        lambda: tn.load(saved_then_edited(lambda h, e: e.update({"param/0.weight.npy":
+                                                                  npy_claiming((10**6, 10**6))}))),
+        ValueError, ["'param/0.weight'", "(1000000, 1000000)", "8,000,000,000,"]),
+    "save a layer whose get_config leaves out an argument": (
+        lambda: tn.save(tn.Sequential(Forgetful(4, 5)), garbage_file()), ValueError,
+        ["rebuilt from get_config()", "(3,)", "load could not read it back"]),
+    "save onto a folder": (lambda: tn.save(model(), "/tmp"), IsADirectoryError,
+                           ["'/tmp' is a folder", "name the file"]),
+    # checked once, before any step
+    "float32 data too large after the cast": (
+        lambda: tn.DataLoader(too_big_for_float32(), Y, dtype=np.float32), ValueError,
+        ["1e+39", "(3, 2)", "inf in float32"]),
+    "fill batch larger than the data": (
+        lambda: tn.DataLoader(X, Y, batch_size=10**6, last_batch="fill"), ValueError,
+        ["batch_size=1000000", "12 rows", "last_batch='fill'"]),
+    "one-output softmax model": (
+        lambda: fit(model=tn.Sequential(tn.Dense(4, 1)), loader=tn.DataLoader(X, Y * 0)), ValueError,
+        ["1 output per row", "SoftmaxCrossEntropy needs one per class", "SigmoidBinaryCrossEntropy"]),
+    "optimizer of another model": (lambda: fit(optimizer=tn.SGD(model().parameters(), lr=0.1)), ValueError,
+                                   ["holds none of the model's 4 parameters", "model.parameters()"]),
+    "evaluate without a loss": (lambda: tn.evaluate(model(), None, X, Y), TypeError,
+                                ["evaluate loss", "SoftmaxCrossEntropy()", "NoneType"]),
+    "metric returning text": (lambda: fit(metrics=[text_metric]), TypeError,
+                              ["'text_metric' returned str", "a number"]),
+    "binary_accuracy of three classes": (binary_accuracy_of_three_classes, ValueError,
+                                         ["binary_accuracy", "(4, 3)", "'accuracy'"]),
+    "loss of an empty batch": (lambda: tn.SoftmaxCrossEntropy().forward(np.zeros((0, 3)), np.zeros(0, int)),
+                               ValueError, ["SoftmaxCrossEntropy", "empty", "(0, 3)"]),
+    "labels in a column": (lambda: fit(loader=tn.DataLoader(X, Y.reshape(-1, 1))), ValueError,
+                           ["(12, 1)", "one label per row", "y.ravel()"]),
+    "relu backward of the wrong shape": (lambda: used_relu_backward(np.ones((2, 4))), ValueError,
+                                         ["ReLU.backward", "(2, 3)", "(2, 4)"]),
+    "einsum out of the wrong shape": (
+        lambda: tn.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((3, 4)), out=np.ones((2, 2))), ValueError,
+        ["einsum 'ij,jk->ik'", "out", "(2, 4)", "(2, 2)"]),
+    "layer too large to allocate": (lambda: tn.Dense(10**6, 10**6), ValueError,
+                                    ["Dense init", "(1000000, 1000000)", "8,000,000,000,000 bytes"]),
+    "one_hot too large to allocate": (lambda: tn.one_hot(np.array([0, 10**12])), ValueError,
+                                      ["one_hot", "16,000,000,000,016 bytes"]),
+    "estimator boolean given as text": (lambda: estimator(shuffle="False").fit(X, Y), TypeError,
+                                        ["shuffle must be True or False", "'False'"]),
+    "estimator label None": (lambda: estimator(epochs=1).fit(X, np.array([None, "a", "b"] * 4)), ValueError,
+                             ["missing label (None)", "row 0"]),
+    # the command
+    "command saving into an unwritable folder": (
+        lambda: command("train", "--save", "/proc/model.npz"), CommandFailed,
+        ["--save /proc/model.npz", "cannot write into the folder '/proc'"]),
+    "command plotting onto a folder": (lambda: command("train", "--plot", "/tmp"), CommandFailed,
+                                       ["--plot /tmp", "that is a folder"]),
+    "command plot with another extension": (lambda: command("train", "--plot", "loss.txt"), CommandFailed,
+                                            ["--plot loss.txt", "PNG", "loss.png"]),
+    "command one-class target": (
+        lambda: command("train", "--data", one_class_csv(), "--target", "label"), CommandFailed,
+        ["holds one class ('same')", "--task regression"]),
+    "command batch larger than the data": (
+        lambda: command("train", "--batch-size", "500"), CommandFailed,
+        ["--batch-size 500", "100 training rows", "--last-batch drop", "--last-batch keep"]),
+    "command test split leaving nothing": (lambda: command("train", "--test-size", "0.999"), CommandFailed,
+                                           ["--test-size 0.999", "leaves none to train on"]),
 }
 
 

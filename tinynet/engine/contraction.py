@@ -72,7 +72,22 @@ def einsum(spec: str, *operands: Array, out: Array | None = None) -> Array:
         if len(_CACHE) >= _CACHE_LIMIT:
             _CACHE.clear()
         _CACHE[key] = runner
-    return runner(*operands, out)
+    try:
+        return runner(*operands, out)
+    except (ValueError, TypeError):
+        if out is None:
+            raise
+        raise _out_error(spec, runner(*operands, None), out) from None
+
+
+def _out_error(spec: str, result: Array, out: Any) -> Exception:
+    """The error for an ``out=`` that cannot hold ``result``, in einsum's terms."""
+    got = (f"an array of shape {out.shape} and dtype {out.dtype}" if isinstance(out, np.ndarray)
+           else type(out).__name__)
+    why = "" if isinstance(out, np.ndarray) and out.flags.writeable else " (it must be a writable ndarray)"
+    kind = ValueError if isinstance(out, np.ndarray) else TypeError
+    return kind(f"einsum {spec!r}: out must be an array of the result's shape {result.shape} and dtype "
+                f"{result.dtype}, got {got}{why}")
 
 
 class Contraction:

@@ -6,6 +6,8 @@ Constants are cast to the input's dtype so float32 stays float32.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from tinynet.engine.checks import check_choice, check_number
@@ -14,6 +16,13 @@ from tinynet.engine.stable_functions import sigmoid, softmax
 from tinynet.layers.base import Array, Layer
 
 __all__ = ["LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Identity", "Softmax", "GELU"]
+
+
+def gradient_shape_error(layer: Layer, grad_y: Any, shape: tuple[int, ...]) -> ValueError:
+    """The error for a ``grad_y`` that is not shaped like the forward call's output."""
+    got = f"shape {grad_y.shape}" if isinstance(grad_y, np.ndarray) else type(grad_y).__name__
+    return ValueError(f"{type(layer).__name__}.backward: grad_y must have the shape of the forward "
+                      f"call's output {shape}, got {got}")
 
 
 class LeakyReLU(Layer):
@@ -41,7 +50,10 @@ class LeakyReLU(Layer):
         slope = positive.astype(grad_y.dtype)  # f'(x) = alpha + (1 - alpha) [x > 0], built in place
         slope *= 1 - alpha
         slope += alpha
-        slope *= grad_y
+        try:
+            slope *= grad_y
+        except (ValueError, TypeError):  # (the check costs nothing until it fails)
+            raise gradient_shape_error(self, grad_y, positive.shape) from None
         return slope
 
     def extra_repr(self) -> str:
@@ -61,7 +73,10 @@ class ReLU(Layer):
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
         (positive,) = self.saved_for_backward()
-        return grad_y * positive
+        try:
+            return grad_y * positive
+        except (ValueError, TypeError):  # (the check costs nothing until it fails)
+            raise gradient_shape_error(self, grad_y, positive.shape) from None
 
 
 class Sigmoid(Layer):
