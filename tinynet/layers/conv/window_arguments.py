@@ -77,7 +77,7 @@ def check_image_shape(shape: Shape, n: int, channels: int | None, layer: str) ->
         return
     hint = ""
     if len(shape) == n + 2:
-        hint = f"; the previous layer or the data gives {shape[1]} channels"
+        hint = f"; the previous layer or the data gives {shape[1]} channel{'' if shape[1] == 1 else 's'}"
     elif len(shape) == n + 1:
         hint = "; for a single sample add the batch axis: x[None]"
         if n == 1:
