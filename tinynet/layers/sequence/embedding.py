@@ -92,7 +92,7 @@ class Embedding(Layer):
         if x.dtype.kind == "f":
             whole = np.isfinite(x) & (x == np.round(x))
             if not whole.all():
-                bad = x[~whole].flat[0]
+                bad = x[~whole].flat[0].item()
                 raise TypeError(f"{name} expects integer token ids; got floats of shape {x.shape} "
                                 f"that are not whole numbers (e.g. {bad!r}); pass ids as integers")
             x = x.astype(np.intp)
