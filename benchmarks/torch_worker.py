@@ -5,7 +5,8 @@ In the same process as numpy's OpenBLAS the two pools can spin on the same two
 cores, and importing torch changes what the numpy contenders measure.
 The worker imports torch once, rebuilds each workload's data from its seed
 (the same arrays as the parent's) and answers one JSON line per request:
-``{"workload": name, "mode": mode, "steps": null | k}`` -> ``{"seconds": s}``.
+``{"workload": name, "mode": mode, "steps": null | k}`` -> ``{"seconds": s}``; a request
+``{"module": name, ...}`` is timed by ``name.time_torch(request)`` (``cnn.py``'s LeNet).
 The parent waits (idle) while the worker trains, so the two never overlap.
 
 ``TorchWorker`` is the parent's handle; importing this module does not import torch.
@@ -86,6 +87,10 @@ def serve() -> None:
     cache: dict[tuple[str, str], tuple[Array, Array]] = {}
     for line in sys.stdin:
         request = json.loads(line)
+        if "module" in request:  # a workload of another benchmark module (cnn.py): it times itself
+            seconds = importlib.import_module(request["module"]).time_torch(request)
+            print(json.dumps({"seconds": seconds}), flush=True)
+            continue
         work = get_workload(request["workload"], request["mode"])
         key = (work.name, request["mode"])
         if key not in cache:
@@ -118,6 +123,13 @@ class TorchWorker:
     def time(self, work: Workload, mode: str, steps: int | None = None) -> float:
         assert self.process.stdin is not None
         request = {"workload": work.name, "mode": mode, "steps": steps}
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        return float(self._read()["seconds"])
+
+    def ask(self, request: dict[str, Any]) -> float:
+        """Seconds of a request ``{"module": name, ...}``: ``name.time_torch(request)`` in the worker."""
+        assert self.process.stdin is not None
         self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
         return float(self._read()["seconds"])
