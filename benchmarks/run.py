@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import recurrent
 from contenders import NUMPY_CONTENDERS, Runner
 from load import ForeignLoad
 from page import render
@@ -31,6 +32,9 @@ from torch_worker import TorchWorker, torch_available
 from workloads import Array, Workload, make_data, workloads
 
 PROBES = ("memory", "kernel", "contention")
+# Layer benchmarks against PyTorch, each a module with NAME, measure(mode, rounds, torch),
+# rows(result), verdict(result) and markdown(result) (a section appended to the page).
+LAYER_BENCHMARKS = {recurrent.NAME: recurrent}
 WARM_UP_STEPS = 10
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUTPUT = os.path.join(ROOT, "docs", "benchmarks.md")
@@ -62,7 +66,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--rounds must be >= 1, got {args.rounds}")
     if args.retries < 0:
         parser.error(f"--retries must be >= 0, got {args.retries}")
-    names = [w.name for w in workloads(args.mode)] + list(PROBES)
+    names = [w.name for w in workloads(args.mode)] + list(PROBES) + list(LAYER_BENCHMARKS)
     for name in args.only or []:
         if name not in names:
             parser.error(f"--only {name!r}: choose from {', '.join(names)}")
@@ -182,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     started = time.perf_counter()
     res = Results(args.mode, args.rounds, command_line(argv))
-    wanted = set(args.only or [w.name for w in workloads(args.mode)] + list(PROBES))
+    wanted = set(args.only or [w.name for w in workloads(args.mode)] + list(PROBES) + list(LAYER_BENCHMARKS))
     res.works = [w for w in workloads(args.mode) if w.name in wanted]
     worker = None
     meter = ForeignLoad()
@@ -202,10 +206,19 @@ def main(argv: list[str] | None = None) -> int:
     res.threadpools = threadpools()
     res.wall = time.perf_counter() - started
     print_results(res, console)
+    sections = []
+    for name, bench in LAYER_BENCHMARKS.items():
+        if name in wanted:
+            result = bench.measure(args.mode, args.rounds, torch=torch_available() and not args.no_torch)
+            console.log(f"{name}: {result['workload']}")
+            for row in bench.rows(result):
+                console.log(f"  {row[0]}: median {row[1]} ms (min–max {row[2]}), ÷ tinynet {row[3]}")
+            console.log(f"  {bench.verdict(result)}")
+            sections.append(bench.markdown(result))
     output = args.output or (None if args.mode == "smoke" else DEFAULT_OUTPUT)
     if output and not args.no_write:
         with open(output, "w", encoding="utf-8") as f:
-            f.write(render(res))
+            f.write(render(res) + "".join(sections))
         console.log(f"wrote {output} (whole run {res.wall:.0f} s)")
     return 0
 
