@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import attention
 import recurrent
 from contenders import NUMPY_CONTENDERS, Runner
 from load import ForeignLoad
@@ -34,7 +35,7 @@ from workloads import Array, Workload, make_data, workloads
 PROBES = ("memory", "kernel", "contention")
 # Layer benchmarks against PyTorch, each a module with NAME, measure(mode, rounds, torch),
 # rows(result), verdict(result) and markdown(result) (a section appended to the page).
-LAYER_BENCHMARKS = {recurrent.NAME: recurrent}
+LAYER_BENCHMARKS = {recurrent.NAME: recurrent, attention.NAME: attention}
 WARM_UP_STEPS = 10
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUTPUT = os.path.join(ROOT, "docs", "benchmarks.md")
