@@ -9,7 +9,9 @@ over up to T steps. The usual bar is a test MSE below 0.01.
 An ``LSTM(2, 64, return_sequences=False)`` reads the sequence and a ``Dense(64, 1)``
 answers, trained with ``fit``, Adam, a per-batch linear warmup then cosine decay
 (``SequentialLR(LinearLR, CosineAnnealingLR)``) and gradient clipping by global norm,
-all in float32.
+all in float32. With the defaults (T = 50, 10,000 sequences, 12 epochs) the loss
+sits at the mean predictor's for four epochs, then drops: test MSE 0.0015 against
+0.1635 for the mean, in about 90 s on a busy 2-core machine (one BLAS thread).
 
     python examples/lstm_adding.py [--length 50] [--epochs 12] [--quick]
 """
