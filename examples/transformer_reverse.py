@@ -43,14 +43,14 @@ def build_model(seed: int) -> tn.Sequential:
 
 def main(argv: list[str] | None = None) -> float:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="1,000 sequences, 2 epochs (for tests)")
+    parser.add_argument("--quick", action="store_true", help="640 sequences, 1 epoch (for tests)")
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    n_train, epochs = (1_000, 2) if args.quick else (12_000, args.epochs)
+    n_train, n_test, epochs = (640, 500, 1) if args.quick else (12_000, 2_000, args.epochs)
     rng = np.random.default_rng(args.seed)
     x_train, y_train = reversal_data(n_train, rng)
-    x_test, y_test = reversal_data(2_000, rng)
+    x_test, y_test = reversal_data(n_test, rng)
     model = build_model(args.seed)
     loss = tn.SoftmaxCrossEntropy()
     loader = tn.DataLoader(x_train, y_train, batch_size=64, shuffle=True, rng=args.seed)
