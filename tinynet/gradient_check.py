@@ -38,6 +38,9 @@ def gradcheck(
     input's gradient is checked); ``target`` is what ``loss`` expects (e.g. ``(B,)``
     class indices); the result is one float. A layer used at several places of the
     model is checked as such: its gradient must be the sum over its uses.
+    Integer inputs of a layer that takes them as they are (``integer_input``, e.g. a
+    model that starts with an Embedding) are token ids: they are not perturbed and
+    have no gradient to check.
 
     Use float64 and inputs away from kinks (e.g. not within ``eps`` of 0 for ReLU).
     A gradient that is exactly zero (a bias right before BatchNorm) has no scale
