@@ -101,17 +101,26 @@ class MaxPool(Pooling):
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
         where, padded_shape = self.saved_for_backward()
-        out = where.shape[2:]
-        # the padded-input position of each window's maximum, one spatial axis at a time
-        taps = np.unravel_index(where, self.kernel_size)
-        position = [np.arange(n).reshape((-1,) + (1,) * (len(out) - 1 - axis)) * s + tap
-                    for axis, (n, s, tap) in enumerate(zip(out, self.stride, taps))]
-        batch_channel = np.arange(prod(padded_shape[:2])).reshape(padded_shape[:2] + self.ones)
-        flat_index = np.ravel_multi_index((batch_channel, *position),
-                                          (prod(padded_shape[:2]), *padded_shape[2:]))
+        # flat index into the padded input of each window's maximum: where its window
+        # starts, plus the offset of the tap that held the maximum
+        starts, offsets = self._flat_positions(padded_shape, where.shape)
         grad_padded = np.zeros(padded_shape, dtype=grad_y.dtype)
-        np.add.at(grad_padded.reshape(-1), flat_index.reshape(-1), grad_y.reshape(-1))
+        np.add.at(grad_padded.reshape(-1), (starts + offsets[where]).reshape(-1), grad_y.reshape(-1))
         return self._unpadded(grad_padded)
+
+    def _flat_positions(self, padded_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[Array, Array]:
+        """Each window's first position ``(B, C, *out)`` and each tap's offset from it, as flat
+        indices into the padded input; made once per shape (every step has the same shapes)."""
+        cached = getattr(self, "_positions", None)
+        if cached is not None and cached[0] == (padded_shape, shape):
+            return cached[1], cached[2]
+        images = prod(padded_shape[:2])
+        grid = np.ix_(np.arange(images), *(np.arange(n) * s for n, s in zip(shape[2:], self.stride)))
+        starts: Array = np.ravel_multi_index(grid, (images, *padded_shape[2:])).reshape(shape)
+        taps = np.indices(self.kernel_size).reshape(self.SPATIAL, -1)
+        offsets: Array = np.asarray(np.ravel_multi_index(tuple(taps), padded_shape[2:]))
+        self._positions = ((padded_shape, shape), starts, offsets)
+        return starts, offsets
 
 
 class AvgPool(Pooling):
