@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import attention
+import cnn
 import recurrent
 from contenders import NUMPY_CONTENDERS, Runner
 from load import ForeignLoad
@@ -35,7 +36,7 @@ from workloads import Array, Workload, make_data, workloads
 PROBES = ("memory", "kernel", "contention")
 # Layer benchmarks against PyTorch, each a module with NAME, measure(mode, rounds, torch),
 # rows(result), verdict(result) and markdown(result) (a section appended to the page).
-LAYER_BENCHMARKS = {recurrent.NAME: recurrent, attention.NAME: attention}
+LAYER_BENCHMARKS = {recurrent.NAME: recurrent, attention.NAME: attention, cnn.NAME: cnn}
 WARM_UP_STEPS = 10
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUTPUT = os.path.join(ROOT, "docs", "benchmarks.md")
