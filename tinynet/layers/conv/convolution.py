@@ -35,10 +35,11 @@ class Convolution(Layer):
     A subclass sets ``SPATIAL`` (1 or 2) and its four einsum specs. Forward makes the
     columns once, ``cols = windows(pad(x))`` brought into ``(C, *k, B, *out)`` order
     (the one copy, im2col; in this order numpy copies long runs along the last output
-    axis), and runs ``FORWARD`` on them; backward reuses the same
-    columns for ``GRAD_WEIGHT``, and the input gradient is ``GRAD_COLUMNS`` followed by
+    axis), and runs ``FORWARD`` on them; backward reuses the same columns for
+    ``GRAD_WEIGHT``, and the input gradient is ``GRAD_COLUMNS`` followed by
     :func:`~tinynet.engine.windows.add_windows` (col2im: one strided add per kernel tap),
-    which measured 2-9x faster than an einsum over the gradient's transposed windows.
+    which measured faster than an einsum over the gradient's transposed windows
+    (docs/einsum.md).
     """
 
     SPATIAL = 0
