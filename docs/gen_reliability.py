@@ -93,8 +93,9 @@ saves the last completed epoch's model and exits with status 130
 time and memory, whatever the bytes (`tinynet/saving/archive.py`):
 
 1. the JSON header first, its size capped before it is read; format version,
-   layer class names, config keys, and limits (100,000 layers, 200,000 arrays,
-   arrays that fit in the machine's memory) are checked;
+   layer class names, config keys, and limits (a header of 16 MB whose JSON
+   parse stays near 100 MB, 50,000 layers, 200,000 arrays, arrays that fit in
+   the machine's memory) are checked;
 2. an entry the header does not list is refused without being decompressed;
    every listed entry must be stored or deflated, unencrypted, with a `.npy`
    preamble of the listed shape and dtype and a size that agrees with them,

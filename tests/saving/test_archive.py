@@ -143,6 +143,28 @@ def test_the_limits_on_layers_and_arrays_are_clear_errors(path, monkeypatch):
         tn.load(path)
 
 
+def test_a_json_bomb_header_is_refused_before_parsing(path):
+    tn.save(article_model(), path)
+    with zipfile.ZipFile(path) as z:
+        entries = {name: z.read(name) for name in z.namelist() if name != "__tinynet__.npy"}
+    bomb = np.frombuffer(b"[" + b"{}," * 3_000_000 + b"{}]", dtype=np.uint8)  # 225 MB once parsed
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+        with z.open("__tinynet__.npy", "w") as f:
+            np.lib.format.write_array(f, bomb)
+    errors = []
+
+    def run():
+        try:
+            tn.load(path)
+        except ValueError as err:
+            errors.append(str(err))
+
+    assert peak_allocation(run) < 30 * 2**20  # the 9 MB of text, never the parse
+    assert "holds up to 3,000,002 JSON objects and lists" in errors[0]
+
+
 def test_a_header_listing_more_bytes_than_the_machine_has_is_refused_before_reading(path):
     tn.save(article_model(), path)
     rewrite(path, edit_header=lambda h: h["parameters"]["0.weight"].update(shape=[10**7, 10**7]))
@@ -182,13 +204,13 @@ def test_the_hostile_files_stay_under_a_second_and_100_mb_in_a_fresh_process(tmp
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "hostile_files.py"), "--bomb-mb",
                            "300", "--json", str(out)], capture_output=True, text=True, timeout=300)
     results = json.loads(out.read_text())
-    for name, result in results.items():
+    for name, result in results.items():  # CPU time: the wall clock of a shared CI machine wanders
         if result["expected"] == "loads":
             assert result["outcome"] == "loads", (name, result)
-            assert result["seconds"] < 5, (name, result)  # under 1 s on an idle core; CI shares 2
+            assert result["cpu_seconds"] < 3, (name, result)  # about 1 s on this 2-core machine
             continue
         assert result["outcome"] == "ValueError", (name, result)
-        assert result["seconds"] < 1 and result["extra_mb"] < 100, (name, result)
+        assert result["cpu_seconds"] < 1 and result["extra_mb"] < 100, (name, result)
     assert len(results) >= 8 and done.returncode in (0, 1), done.stderr
 
 

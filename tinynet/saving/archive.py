@@ -38,7 +38,7 @@ from tinynet.engine.types import Array
 
 __all__ = ["Archive", "Entry", "MAX_HEADER_BYTES", "damaged"]
 
-MAX_HEADER_BYTES = 64 * 2**20  # the JSON header; a model's is a few kB per layer
+MAX_HEADER_BYTES = 16 * 2**20  # the JSON header; a model's is about 160 bytes per layer
 MAX_PREAMBLE_BYTES = 4096  # a .npy preamble: magic, version, the {'descr', 'fortran_order', 'shape'} dict
 CHUNK = 2**20  # bytes read at a time into an array
 METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)

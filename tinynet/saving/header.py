@@ -4,8 +4,9 @@ Checked before anything else is read: the format and its version, the kind
 (``"layer"`` or ``"estimator"``), the model description, the metadata, and the
 three array tables (``parameters``, ``state``, ``arrays``: name -> shape and
 dtype). Limits keep a hostile header from costing time or memory:
-:data:`MAX_LAYERS` layer descriptions, :data:`MAX_ARRAYS` arrays, and arrays
-that fit in the machine's memory.
+:data:`MAX_LAYERS` layer descriptions, :data:`MAX_ARRAYS` arrays, arrays that
+fit in the machine's memory, and JSON whose parse stays near 100 MB
+(:data:`MAX_JSON_CONTAINERS`, :data:`MAX_JSON_VALUES`, counted before parsing).
 """
 
 from __future__ import annotations
@@ -19,19 +20,30 @@ import numpy as np
 
 from tinynet.engine.sizes import memory_limit
 
-__all__ = ["FORMAT_VERSION", "ARRAY_KINDS", "MAX_LAYERS", "MAX_ARRAYS", "decode_header", "listed_arrays",
-           "array_bytes"]
+__all__ = ["FORMAT_VERSION", "ARRAY_KINDS", "MAX_LAYERS", "MAX_ARRAYS", "MAX_JSON_CONTAINERS",
+           "MAX_JSON_VALUES", "decode_header", "listed_arrays", "array_bytes"]
 
 FORMAT_VERSION = 1
 ARRAY_KINDS = {"param": "parameters", "state": "state", "array": "arrays"}
-MAX_LAYERS = 100_000
+MAX_LAYERS = 50_000
 MAX_ARRAYS = 200_000
+# Parsed JSON costs far more memory than its text: about 75 bytes per object or list and
+# 30-50 per value. These bound a header's parse to some 100 MB (an 8,000-layer Graph's
+# header holds about 50,000 objects and lists and 150,000 values).
+MAX_JSON_CONTAINERS = 500_000
+MAX_JSON_VALUES = 1_500_000
 MAX_NDIM = 32  # numpy's own limit is 64; no layer has more than a handful of axes
 
 
 def decode_header(raw: bytes, where: str) -> tuple[dict[str, Any], dict[str, tuple[tuple[int, ...], str]]]:
     """The checked header from its UTF-8 JSON bytes, and the arrays it lists (see
     :func:`listed_arrays`); ``ValueError`` for anything else."""
+    containers = raw.count(b"{") + raw.count(b"[")  # (counted in strings too: an upper bound)
+    values = raw.count(b",") + raw.count(b":")
+    if containers > MAX_JSON_CONTAINERS or values > MAX_JSON_VALUES:
+        raise ValueError(f"{where}: the header holds up to {containers:,} JSON objects and lists and "
+                         f"{values:,} values; tinynet reads at most {MAX_JSON_CONTAINERS:,} and "
+                         f"{MAX_JSON_VALUES:,}")
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as err:
