@@ -140,8 +140,9 @@ class LSTM(RecurrentLayer):
         self.weight_ih_l0.accumulate(self.GRAD_WEIGHT_IH, grad_a, x_steps)
         self.weight_hh_l0.accumulate(self.GRAD_WEIGHT_HH, grad_a, hidden[:-1])
         if self.bias_ih_l0 is not None and self.bias_hh_l0 is not None:
-            self.bias_ih_l0.accumulate(self.GRAD_BIAS, grad_a)
-            self.bias_hh_l0.accumulate(self.GRAD_BIAS, grad_a)
+            grad_bias = self.plans[self.GRAD_BIAS](grad_a)    # the same for both: they add up in a
+            self.bias_ih_l0.add_grad(grad_bias)
+            self.bias_hh_l0.add_grad(grad_bias)
         if not need_input_grad:
             return None
         return self.batch_major(self.plans[self.GRAD_INPUT](grad_a, self.weight_ih_l0.data))
