@@ -10,7 +10,6 @@ from numpy.typing import DTypeLike
 
 from tinynet.engine.checks import check_float_dtype, check_int, check_number
 from tinynet.engine.contraction import Plans, einsum
-from tinynet.engine.stable_functions import softmax
 from tinynet.engine.types import Shape
 from tinynet.layers.base import Array, LayerLike
 from tinynet.layers.containers.merging import Merge
@@ -21,23 +20,26 @@ from tinynet.layers.parameter import Parameter
 __all__ = ["MultiHeadAttention", "masked_softmax"]
 
 
-def masked_softmax(scores: Array, masked: Array | None) -> Array:
-    """Softmax over the last axis that gives the ``masked`` entries (True) probability 0.
+def masked_softmax(scores: Array, masked: Array | None = None) -> Array:
+    """Softmax over the last axis that gives the ``masked`` entries (True) probability 0,
+    computed in place: ``scores`` becomes the result.
 
     Shape: ``(..., k) -> (..., k)``; ``masked`` broadcasts against ``scores``.
 
-    A row whose every entry is masked gets all zeros, never NaN (``softmax`` of a row of
-    ``-inf`` would be ``0 / 0``): it attends to nothing. ``scores`` is overwritten.
+    The row maximum is subtracted first (no overflow). A row whose every entry is
+    masked gets all zeros, never NaN (a softmax of a row of ``-inf`` would be
+    ``0 / 0``): it attends to nothing.
     """
-    if masked is None:
-        return softmax(scores)
-    np.copyto(scores, -np.inf, where=masked)
+    if masked is not None:
+        np.copyto(scores, -np.inf, where=masked)
     top = scores.max(axis=-1, keepdims=True)
-    top[np.isneginf(top)] = 0  # a fully masked row: exp(-inf - 0) = 0 everywhere
+    if masked is not None:
+        top[np.isneginf(top)] = 0  # a fully masked row: exp(-inf - 0) = 0 everywhere
     scores -= top
     p = np.exp(scores, out=scores)
     total = p.sum(axis=-1, keepdims=True)
-    total[total == 0] = 1
+    if masked is not None:
+        total[total == 0] = 1
     p /= total
     return p
 
@@ -184,9 +186,10 @@ class MultiHeadAttention(Merge):
         grad_p = self.plans[self.GRAD_P](grad_o, v)
         if keep is not None:
             grad_p *= keep
-        grad_a = grad_p
+        grad_a = grad_p  # in place: da = c p (dp - sum_k dp p)
         grad_a -= self.plans[self.ROW_DOT](grad_p, p)[..., None]
-        grad_a *= p * p.dtype.type(1 / np.sqrt(self.head_dim))
+        grad_a *= p
+        grad_a *= grad_a.dtype.type(1 / np.sqrt(self.head_dim))
         grad_q = self.plans[self.GRAD_Q](grad_a, k)
         grad_k = self.plans[self.GRAD_K](grad_a, q)
         e = self.embed_dim
