@@ -132,3 +132,12 @@ def test_bad_arguments_and_inputs(call, words):
         call()
     text = error_text(err)
     assert all(word in text for word in words), text
+
+
+def test_sinusoidal_encoding_and_gelu_save_and_load(tmp_path):
+    model = tn.Sequential(tn.Dense(3, 6, rng=0), tn.SinusoidalPositionalEncoding(6, base=100.0),
+                          tn.GELU("tanh"), tn.TransformerBlock(6, 3, 8, norm_first=False, causal=True, rng=1))
+    check_save_load_round_trip(model, np.random.default_rng(3).standard_normal((2, 5, 3)), tmp_path)
+    loaded = tn.load(tmp_path / "model.npz")
+    assert (loaded[1].base, loaded[2].approximate, loaded[3].causal, loaded[3].norm_first) == (
+        100.0, "tanh", True, False)
