@@ -91,7 +91,7 @@ class LSTM(RecurrentLayer):
         hidden = np.zeros((steps + 1, batch, size), dtype)        # h[0] = 0
         tanh_cells = np.empty((steps, batch, size), dtype)
         recurrent, product = self.plans[self.RECURRENT], np.empty((batch, 4 * size), dtype)
-        input_and_cell = np.empty((batch, size), dtype)
+        i_times_g = np.empty((batch, size), dtype)
         for t in range(steps):
             gate = gates[t]
             recurrent(hidden[t], w_hh, out=product)
@@ -102,7 +102,7 @@ class LSTM(RecurrentLayer):
             i, f, g, o = (gate[:, k * size:(k + 1) * size] for k in range(4))
             cell = cells[t + 1]
             np.multiply(f, cells[t], out=cell)
-            cell += np.multiply(i, g, out=input_and_cell)
+            cell += np.multiply(i, g, out=i_times_g)
             np.tanh(cell, out=tanh_cells[t])
             np.multiply(o, tanh_cells[t], out=hidden[t + 1])
         if training:
