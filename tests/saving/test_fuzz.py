@@ -13,8 +13,8 @@ from helpers.models import model_with_buffers
 
 import tinynet as tn
 
-FLIPS = 1200
-CUTS = 150
+FLIPS = 700
+CUTS = 100
 
 
 def _model_file(folder: Path) -> Path:
