@@ -205,3 +205,31 @@ def test_a_graph_with_several_inputs_and_outputs_saves_and_loads(tmp_path):
     for mine, theirs in zip(graph(x), loaded(x)):
         np.testing.assert_array_equal(mine, theirs)
     assert repr(loaded) == repr(graph)
+
+
+def _rounds_order(nodes, inputs):
+    """The reference: Kahn's algorithm in rounds, each round's ready nodes in the given order."""
+    done, order, pending = set(inputs), [], list(nodes)
+    while pending:
+        ready = [n for n in pending if all(s in done for s in nodes[n][1])]
+        order += ready
+        done.update(ready)
+        pending = [n for n in pending if n not in done]
+    return order
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_linear_sort_gives_the_rounds_order(seed):
+    rng = np.random.default_rng(seed)
+    names = [f"n{i}" for i in range(30)]
+    order = list(rng.permutation(names))  # a random DAG: each node fed by earlier ones in this order
+    nodes = {}
+    for position, name in enumerate(order):
+        earlier = ["x", *order[:position]]
+        picks = sorted({earlier[int(i)] for i in rng.integers(0, len(earlier), rng.integers(1, 3))})
+        nodes[name] = (tn.Add() if len(picks) > 1 else tn.Identity(), picks)
+    used = {s for _, sources in nodes.values() for s in sources}
+    outputs = [n for n in nodes if n not in used]
+    given = {name: nodes[name] for name in rng.permutation(list(nodes))}  # declared in any order
+    graph = tn.Graph("x", given, outputs)
+    assert graph._order == _rounds_order({k: (v[0], v[1]) for k, v in given.items()}, ["x"])
