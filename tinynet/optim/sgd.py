@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from tinynet.engine.blas import BLAS_MIN_SIZE, TunedAxpy
 from tinynet.engine.checks import check_number
 from tinynet.layers.parameter import Parameter
+from tinynet.optim.flat import flat_groups
 from tinynet.optim.optimizer import Optimizer
 
 __all__ = ["SGD", "sgd_step"]
@@ -84,6 +85,11 @@ class SGD(Optimizer):
     then ``g = g + momentum * b`` if ``nesterov`` else ``g = b``. Finally
     ``w = w - lr * g``. With the defaults this is the article's ``W <- W - lr dW``.
 
+    Fused, the optimizer moves the parameters' values and gradients into one flat
+    buffer per dtype when it is made (``p.data`` becomes a view of it: read ``p.data``
+    after making the optimizer, not before), and the plain rule runs once per step
+    over the whole buffer.
+
     Args:
         params: the parameters to update, e.g. ``model.parameters()``.
         lr: learning rate, ``> 0``.
@@ -125,12 +131,22 @@ class SGD(Optimizer):
         blas = [self.fused and p.size >= BLAS_MIN_SIZE for p in self.params]
         self._update_param = [TunedAxpy() if b else None for b in blas]
         self._update_buffer = [TunedAxpy() if b else None for b in blas]
+        # Fused, the parameters move into one flat buffer per dtype (tinynet.optim.flat), where
+        # the plain rule w -= lr * g is one update per step instead of one per parameter.
+        self._flat = flat_groups(self.params) if self.fused else None
+        self._update_flat = [TunedAxpy() for _ in self._flat or ()]
 
     def step(self) -> None:
         """Apply one update to every parameter from its current ``.grad``."""
         lr, momentum, dampening = self.lr, self.momentum, self.dampening
         nesterov, weight_decay = self.nesterov, self.weight_decay
         plain = not (momentum or weight_decay)  # the article's w -= lr * g: no state
+        if plain and self._flat is not None:
+            for group, update in zip(self._flat, self._update_flat):
+                data, grad = group.buffers()
+                update(-lr, grad, data)
+            self.steps += 1
+            return
         for p, state, update_param, update_buffer in zip(self.params, self.state,
                                                          self._update_param, self._update_buffer):
             if update_param is None or update_buffer is None:  # numpy's update
