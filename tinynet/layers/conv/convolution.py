@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from tinynet.engine.buffers import BufferPool
 from tinynet.engine.checks import check_float_dtype, check_int
 from tinynet.engine.contraction import Plans
 from tinynet.engine.types import Shape
@@ -39,7 +40,8 @@ class Convolution(Layer):
     ``GRAD_WEIGHT``, and the input gradient is ``GRAD_COLUMNS`` followed by
     :func:`~tinynet.engine.windows.add_windows` (col2im: one strided add per kernel tap),
     which measured faster than an einsum over the gradient's transposed windows
-    (docs/einsum.md).
+    (docs/einsum.md). The columns' gradient has the columns' shape and is written into
+    their array, which then goes back to ``self.buffers`` for the next forward.
     """
 
     SPATIAL = 0
@@ -78,6 +80,7 @@ class Convolution(Layer):
         self.weight = Parameter(weight, "weight")
         self.bias = None if bias_data is None else Parameter(bias_data, "bias")
         self.plans = Plans()
+        self.buffers = BufferPool()  # the columns' arrays, reused from step to step
         # (B, C, *out, *k) windows <-> (C, *k, B, *out) columns
         self._to_columns = (1, *range(2 + n, 2 + 2 * n), 0, *range(2, 2 + n))
         self._from_columns = (1 + n, 0, *range(2 + n, 2 + 2 * n), *range(1, 1 + n))
@@ -100,6 +103,8 @@ class Convolution(Layer):
             y += self.bias.data.reshape(self._per_channel)
         if training:
             self.save_for_backward(cols, padded.shape)
+        else:
+            self.buffers.give(cols)
         return y
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
@@ -108,23 +113,29 @@ class Convolution(Layer):
         if self.bias is not None:
             self.bias.accumulate(self.GRAD_BIAS, grad_y)
         if not need_input_grad:
+            self.buffers.give(cols)
             return None
-        grad_cols = self.plans[self.GRAD_COLUMNS](grad_y, self.weight.data)
+        grad_cols = self.plans[self.GRAD_COLUMNS](grad_y, self.weight.data, out=cols)  # cols are used up
         grad_padded = add_windows(grad_cols.transpose(self._from_columns), padded_shape,
                                   self.stride, self.dilation)
+        self.buffers.give(cols)
         inside = tuple(slice(before, size - after)
                        for (before, after), size in zip(self.pads, padded_shape[2:]))
         return grad_padded[ALL + inside]
 
     def _columns(self, padded: Array) -> Array:
-        """im2col: the windows of the padded input as one contiguous ``(C, *k, B, *out)`` array."""
+        """im2col: the windows of the padded input copied into one contiguous ``(C, *k, B, *out)``
+        array (taken from ``self.buffers``)."""
         try:
             view = windows(padded, self.kernel_size, self.stride, self.dilation)
         except ValueError:
             self.output_shape(padded.shape[:2] + tuple(  # raises the layer's own message
                 size - before - after for size, (before, after) in zip(padded.shape[2:], self.pads)))
             raise
-        return np.ascontiguousarray(view.transpose(self._to_columns))
+        view = view.transpose(self._to_columns)
+        cols = self.buffers.take(view.shape, view.dtype)
+        np.copyto(cols, view)
+        return cols
 
     def output_shape(self, input_shape: Shape) -> Shape:
         check_image_shape(input_shape, self.SPATIAL, self.in_channels, self._name())

@@ -93,7 +93,7 @@ class MaxPool(Pooling):
         for tap in taps[1:]:
             np.maximum(y, tap, out=y)
         if training:
-            where = np.full(y.shape, len(taps) - 1, dtype=np.intp)
+            where = np.full(y.shape, len(taps) - 1, dtype=np.intp if len(taps) > 255 else np.uint8)
             for index in range(len(taps) - 2, -1, -1):  # ends at the first tap holding the maximum
                 where[taps[index] == y] = index
             self.save_for_backward(where, padded_shape)
