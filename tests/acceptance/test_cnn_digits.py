@@ -1,5 +1,5 @@
 """examples/cnn_digits.py learns: its full run (15 epochs) reaches >= 0.98 held-out accuracy on
-scikit-learn's digits (measured 0.985-0.993 over seeds 0-3, about 10 s); the suite runs a
+scikit-learn's digits (measured 0.985-0.993 over seeds 0-3, 5-12 s); the suite runs a
 shortened variant of the same function, and checks the CNN's shapes and summary."""
 
 import importlib.util
