@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from tinynet.engine.buffers import BufferPool
 from tinynet.engine.checks import check_float_dtype, check_int
 from tinynet.engine.contraction import Plans
+from tinynet.engine.scratch import ScratchPool
 from tinynet.engine.types import Shape
 from tinynet.engine.windows import ALL, add_windows, pad, windows
 from tinynet.layers.base import Array, Layer
@@ -41,7 +41,7 @@ class Convolution(Layer):
     :func:`~tinynet.engine.windows.add_windows` (col2im: one strided add per kernel tap),
     which measured faster than an einsum over the gradient's transposed windows
     (docs/einsum.md). The columns' gradient has the columns' shape and is written into
-    their array, which then goes back to ``self.buffers`` for the next forward.
+    their array, which then goes back to ``self.scratch`` for the next forward.
     """
 
     SPATIAL = 0
@@ -80,7 +80,7 @@ class Convolution(Layer):
         self.weight = Parameter(weight, "weight")
         self.bias = None if bias_data is None else Parameter(bias_data, "bias")
         self.plans = Plans()
-        self.buffers = BufferPool()  # the columns' arrays, reused from step to step
+        self.scratch = ScratchPool()  # the columns' arrays, reused from step to step
         # (B, C, *out, *k) windows <-> (C, *k, B, *out) columns
         self._to_columns = (1, *range(2 + n, 2 + 2 * n), 0, *range(2, 2 + n))
         self._from_columns = (1 + n, 0, *range(2 + n, 2 + 2 * n), *range(1, 1 + n))
@@ -104,7 +104,7 @@ class Convolution(Layer):
         if training:
             self.save_for_backward(cols, padded.shape)
         else:
-            self.buffers.give(cols)
+            self.scratch.give(cols)
         return y
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
@@ -113,19 +113,19 @@ class Convolution(Layer):
         if self.bias is not None:
             self.bias.accumulate(self.GRAD_BIAS, grad_y)
         if not need_input_grad:
-            self.buffers.give(cols)
+            self.scratch.give(cols)
             return None
         grad_cols = self.plans[self.GRAD_COLUMNS](grad_y, self.weight.data, out=cols)  # cols are used up
         grad_padded = add_windows(grad_cols.transpose(self._from_columns), padded_shape,
                                   self.stride, self.dilation)
-        self.buffers.give(cols)
+        self.scratch.give(cols)
         inside = tuple(slice(before, size - after)
                        for (before, after), size in zip(self.pads, padded_shape[2:]))
         return grad_padded[ALL + inside]
 
     def _columns(self, padded: Array) -> Array:
         """im2col: the windows of the padded input copied into one contiguous ``(C, *k, B, *out)``
-        array (taken from ``self.buffers``)."""
+        array (taken from ``self.scratch``)."""
         try:
             view = windows(padded, self.kernel_size, self.stride, self.dilation)
         except ValueError:
@@ -133,7 +133,7 @@ class Convolution(Layer):
                 size - before - after for size, (before, after) in zip(padded.shape[2:], self.pads)))
             raise
         view = view.transpose(self._to_columns)
-        cols = self.buffers.take(view.shape, view.dtype)
+        cols = self.scratch.take(view.shape, view.dtype)
         np.copyto(cols, view)
         return cols
 

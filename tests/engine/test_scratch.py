@@ -1,4 +1,4 @@
-"""BufferPool: arrays given back are taken again (same shape and dtype only), at most
+"""ScratchPool: arrays given back are taken again (same shape and dtype only), at most
 ``limit`` are kept, and a copy of a pool is empty."""
 
 import copy
@@ -6,11 +6,11 @@ import pickle
 
 import numpy as np
 
-from tinynet.engine.buffers import BufferPool
+from tinynet.engine.scratch import ScratchPool
 
 
 def test_a_given_array_is_taken_again_only_for_its_shape_and_dtype():
-    pool = BufferPool()
+    pool = ScratchPool()
     first = pool.take((3, 4), np.dtype(np.float32))
     assert first.shape == (3, 4) and first.dtype == np.float32
     pool.give(first)
@@ -21,7 +21,7 @@ def test_a_given_array_is_taken_again_only_for_its_shape_and_dtype():
 
 
 def test_the_pool_keeps_at_most_limit_arrays_the_newest():
-    pool = BufferPool(limit=2)
+    pool = ScratchPool(limit=2)
     arrays = [np.empty(n) for n in (1, 2, 3)]
     for array in arrays:
         pool.give(array)
@@ -31,7 +31,7 @@ def test_the_pool_keeps_at_most_limit_arrays_the_newest():
 
 
 def test_copies_and_pickles_start_empty():
-    pool = BufferPool(limit=3)
+    pool = ScratchPool(limit=3)
     pool.give(np.empty(5))
     for other in (copy.deepcopy(pool), pickle.loads(pickle.dumps(pool))):
         assert len(other) == 0 and other.limit == 3

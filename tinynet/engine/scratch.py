@@ -1,5 +1,5 @@
 """Scratch arrays kept for the next step: a layer that needs a large temporary of the same
-shape every step (a convolution's im2col columns) takes it from a :class:`BufferPool` and
+shape every step (a convolution's im2col columns) takes it from a :class:`ScratchPool` and
 gives it back when done, instead of allocating it anew.
 
 Why: a fresh multi-megabyte array is new memory for the operating system, and touching it
@@ -15,10 +15,10 @@ import numpy as np
 
 from tinynet.engine.types import Array
 
-__all__ = ["BufferPool"]
+__all__ = ["ScratchPool"]
 
 
-class BufferPool:
+class ScratchPool:
     """Free arrays by shape and dtype: ``take`` one (a new one when none is free), ``give``
     it back once its values are no longer needed.
 
@@ -51,4 +51,4 @@ class BufferPool:
         return (type(self), (self.limit,))
 
     def __repr__(self) -> str:
-        return f"BufferPool({len(self._free)} free of at most {self.limit})"
+        return f"ScratchPool({len(self._free)} free of at most {self.limit})"
