@@ -20,6 +20,7 @@ from tinynet.layers.base import LayerLike, check_layer
 from tinynet.losses import Loss
 from tinynet.optim.clipping import clipped_step
 from tinynet.training.callbacks import PROGRESS_MODES, Callback, CallbackList, History, Run, display_callbacks
+from tinynet.training.divergence import ParameterGuard
 from tinynet.training.evaluation import (
     Metric,
     cast_inputs,
@@ -38,19 +39,28 @@ __all__ = ["fit", "TrainingDiverged"]
 
 
 class TrainingDiverged(RuntimeError):
-    """A batch's loss became NaN or inf; the step was not applied.
+    """A batch's loss became NaN or inf (or, after the last update, a parameter did); the
+    step was not applied.
 
     ``history`` holds the epochs completed before it; ``epoch`` and ``batch``
-    say where it happened.
+    say where it happened. If an earlier update had already turned parameters into
+    NaN or inf, they were put back to their values at the start of epoch
+    ``restored_epoch`` (else it is ``None`` and the parameters are the last update's).
+    The optimizer's own state (momentum, moments) is not rolled back.
     """
 
     def __init__(self, epoch: int, batch: int, value: float, lr: float | None,
-                 history: History) -> None:
+                 history: History, restored_epoch: int | None = None) -> None:
         hint = f" (lr={lr:g})" if lr is not None else ""
-        super().__init__(f"training diverged: the loss became {value} at epoch {epoch}, batch "
-                         f"{batch}; the update was not applied. Try a smaller learning rate{hint} "
-                         f"or standardize the inputs.")
+        what = (f"the loss became {value}" if isfinite(value) or value == value else
+                "the loss or the parameters became nan")
+        done = ("the update was not applied" if restored_epoch is None else
+                f"an update had made parameters NaN or inf, so they were restored to their values "
+                f"at the start of epoch {restored_epoch}")
+        super().__init__(f"training diverged: {what} at epoch {epoch}, batch {batch}; {done}. "
+                         f"Try a smaller learning rate{hint} or standardize the inputs.")
         self.epoch, self.batch, self.value, self.history = epoch, batch, value, history
+        self.restored_epoch = restored_epoch
 
 
 def fit(
@@ -123,6 +133,8 @@ def fit(
                 listeners.epoch_end(epoch, logs)
                 if run.stop_training:
                     break
+            if epochs and steps.guard.broken():  # the last update broke what no later loss shows
+                raise steps.diverged(epoch, len(loader), float("nan"))
     finally:
         clear_saved = getattr(model, "clear_saved", None)
         if callable(clear_saved):  # a step cut short leaves forward values no backward will take
@@ -144,6 +156,14 @@ class _Steps:
         self.params = model.parameters()
         self.step = optimizer.step  # fit replaces it by one that clips the gradients first, if asked
         self.metric_fns, self.listeners, self.history = metric_fns, listeners, history
+        self.guard = ParameterGuard(self.params)
+
+    def diverged(self, epoch: int, batch: int, value: float) -> TrainingDiverged:
+        """The error for a non-finite ``value``, after putting back good parameters if
+        an update broke them."""
+        restored = self.guard.restore() if self.guard.broken() else None
+        return TrainingDiverged(epoch, batch, value, getattr(self.optimizer, "lr", None),
+                                self.history, restored)
 
     def epoch(self, epoch: int, loader: DataLoader, interrupt: Interrupt) -> dict[str, float] | None:
         """One pass over ``loader``: the epoch's logs, or ``None`` if Ctrl-C cut it short.
@@ -155,14 +175,17 @@ class _Steps:
         params, metric_fns, batch_end = self.params, self.metric_fns, self.listeners.batch_end
         total, seen = 0.0, 0
         sums = dict.fromkeys(metric_fns, 0.0)
+        guard = self.guard
+        guard.begin_epoch(epoch)
         for batch, (xb, yb) in enumerate(loader, 1):
             for param in params:
                 param.zero_grad()
             output = model.forward(xb, True)
             value = compute(output, yb)
             if not isfinite(value):
-                raise TrainingDiverged(epoch, batch, value, getattr(self.optimizer, "lr", None),
-                                       self.history)
+                raise self.diverged(epoch, batch, value)
+            if batch == 1:  # the values this epoch started from gave a finite loss
+                guard.trust()
             model.backward(loss.backward(), False)
             step()
             size = len(yb)

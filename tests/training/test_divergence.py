@@ -1,0 +1,70 @@
+"""TrainingDiverged never leaves NaN or inf parameters behind (tinynet/training/divergence.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+
+import tinynet as tn
+
+X, Y = load_iris(return_X_y=True)
+
+
+def model() -> tn.Sequential:
+    return tn.Sequential(tn.Dense(4, 8, rng=0), tn.ReLU(), tn.Dense(8, 3, rng=1))
+
+
+@pytest.mark.parametrize("make_optimizer", [lambda ps: tn.Adam(ps, lr=1e308),
+                                            lambda ps: tn.SGD(ps, lr=1e308),
+                                            lambda ps: tn.SGD(ps, lr=1e308, fused=False)])
+def test_an_overflowing_update_is_rolled_back_to_the_epoch_start(make_optimizer):
+    net = model()
+    start = [p.data.copy() for p in net.parameters()]
+    optimizer = make_optimizer(net.parameters())
+    with pytest.raises(tn.TrainingDiverged) as caught:
+        tn.fit(net, tn.SoftmaxCrossEntropy(), optimizer, tn.DataLoader(X, Y, batch_size=50), 3,
+               progress="none")
+    assert caught.value.restored_epoch == 1 and "restored" in str(caught.value)
+    assert caught.value.epoch == 1 and caught.value.batch == 2
+    for p, s in zip(net.parameters(), start):
+        assert np.isfinite(p.data).all()
+        assert np.array_equal(p.data, s)
+
+
+def test_a_later_epoch_restores_that_epochs_start():
+    net = model()
+    optimizer = tn.SGD(net.parameters(), lr=0.01)
+    loss, loader = tn.SoftmaxCrossEntropy(), tn.DataLoader(X, Y, batch_size=50)
+    tn.fit(net, loss, optimizer, loader, 2, progress="none")
+    after_two = [p.data.copy() for p in net.parameters()]
+    optimizer.lr = 1e308
+    with pytest.raises(tn.TrainingDiverged) as caught:
+        tn.fit(net, loss, optimizer, loader, 2, progress="none")
+    assert caught.value.restored_epoch == 1  # the first epoch of this fit started from after_two
+    for p, s in zip(net.parameters(), after_two):
+        assert np.array_equal(p.data, s)
+
+
+def test_the_last_update_breaking_parameters_is_caught_at_the_end():
+    net = model()
+    start = [p.data.copy() for p in net.parameters()]
+    optimizer = tn.SGD(net.parameters(), lr=1e308)
+    with pytest.raises(tn.TrainingDiverged) as caught:  # one batch: no later loss to show it
+        tn.fit(net, tn.SoftmaxCrossEntropy(), optimizer, tn.DataLoader(X * 1000, Y, batch_size=150),
+               1, progress="none")
+    assert caught.value.restored_epoch == 1 and "parameters" in str(caught.value)
+    for p, s in zip(net.parameters(), start):
+        assert np.array_equal(p.data, s)
+
+
+def test_a_non_finite_loss_from_finite_parameters_restores_nothing():
+    net = model()
+    x = X.copy()
+    x[60, 0] = 1e308  # overflows the forward pass of the second batch
+    optimizer = tn.SGD(net.parameters(), lr=0.01)
+    with pytest.raises(tn.TrainingDiverged) as caught, np.errstate(over="ignore", invalid="ignore"):
+        tn.fit(net, tn.SoftmaxCrossEntropy(), optimizer, tn.DataLoader(x, Y, batch_size=50), 1,
+               progress="none")
+    assert caught.value.restored_epoch is None and "was not applied" in str(caught.value)
+    assert all(np.isfinite(p.data).all() for p in net.parameters())
