@@ -31,6 +31,7 @@ __all__ = ["Plan", "describe", "parse", "instantiate", "registry"]
 
 MAX_DEPTH = 64
 _TAGS = ("__layer__", "__tuple__", "__dict__", "__float__", "__same__")
+_SCALARS = (str, int, float, bool, type(None))
 
 
 @dataclass
@@ -204,8 +205,9 @@ def _decode(raw: Any, known: Mapping[str, type], where: str, depth: int, plans: 
         raise ValueError(f"{where}: values nested more than {MAX_DEPTH} deep")
     if raw is None or isinstance(raw, (bool, int, float, str)):
         return raw
-    if isinstance(raw, list):
-        return [_decode(v, known, f"{where}[{i}]", depth + 1, plans) for i, v in enumerate(raw)]
+    if isinstance(raw, list):  # (scalars pass straight through: a graph's lists are mostly names)
+        return [v if type(v) in _SCALARS else _decode(v, known, f"{where}[{i}]", depth + 1, plans)
+                for i, v in enumerate(raw)]
     if isinstance(raw, dict) and len(raw) == 1 and next(iter(raw)) in _TAGS:
         tag, body = next(iter(raw.items()))
         if tag == "__layer__":
