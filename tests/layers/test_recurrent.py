@@ -144,3 +144,28 @@ def test_bad_arguments(kwargs, error, words):
         tn.LSTM(**kwargs)
     text = error_text(caught)
     assert all(word in text for word in words), text
+
+
+@pytest.mark.parametrize("cls", [tn.LSTM, tn.GRU])
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_reused_work_arrays_never_reach_the_caller(cls, return_sequences):
+    """Calls reuse their work arrays; outputs, gradients and inputs stay the caller's own."""
+    layer = cls(3, 4, return_sequences=return_sequences, rng=0)
+    time_major = np.random.default_rng(1).standard_normal((5, 2, 3))
+    x = time_major.swapaxes(0, 1)                       # a (B, T, I) view of (T, B, I) memory
+    kept_x = x.copy()
+    first = layer(x)
+    kept_first = first.copy()
+    y = layer.forward(x)
+    grad_y = np.ones_like(y)
+    grad_x = layer.backward(grad_y)
+    kept_grad_x = grad_x.copy()
+    other = layer.forward(x * 2)                        # takes the arrays the backward released
+    layer.backward(grad_y * 3)
+    layer(x * 3)
+    np.testing.assert_array_equal(first, kept_first)
+    np.testing.assert_array_equal(y, kept_first)
+    np.testing.assert_array_equal(grad_x, kept_grad_x)
+    np.testing.assert_array_equal(x, kept_x)
+    np.testing.assert_array_equal(grad_y, np.ones_like(y))
+    assert not np.array_equal(other, y)

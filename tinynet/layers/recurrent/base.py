@@ -52,6 +52,7 @@ class RecurrentLayer(Layer):
         self.bias_ih_l0 = Parameter(uniform(rows), "bias_ih_l0") if bias else None
         self.bias_hh_l0 = Parameter(uniform(rows), "bias_hh_l0") if bias else None
         self.plans = Plans()
+        self._spare: dict[str, Array] = {}  # work arrays a finished call left, by name
 
     @property
     def bias(self) -> bool:
@@ -94,15 +95,35 @@ class RecurrentLayer(Layer):
             return (input_shape[0], input_shape[1], self.hidden_size)
         return (input_shape[0], self.hidden_size)
 
-    @staticmethod
-    def time_major(sequences: Array) -> Array:
-        """``(B, T, ...)`` as a contiguous ``(T, B, ...)`` array: each step one block of memory,
-        which the per-step operations of the time loop read and write fastest."""
-        return np.ascontiguousarray(sequences.swapaxes(0, 1))
+    def work_array(self, name: str, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Array:
+        """An uninitialised array for this call: the one a finished call released under
+        ``name`` when it has this shape and dtype, else a new one.
+
+        Why: the time loop writes megabytes of gates and states per call, and a fresh array
+        costs a page fault per 4 KB on its first write, more than the arithmetic of a step.
+        An array is taken out when a call gets it, so two calls in flight (a layer used
+        twice) never share one.
+        """
+        spare = self._spare.pop(name, None)
+        if spare is not None and spare.shape == shape and spare.dtype == dtype:
+            return spare
+        return np.empty(shape, dtype)
+
+    def release(self, **arrays: Array) -> None:
+        """Hand work arrays back for the next call (none of them may reach the caller)."""
+        self._spare.update(arrays)
+
+    def time_major(self, name: str, sequences: Array) -> Array:
+        """``(B, T, ...)`` copied into a ``(T, B, ...)`` work array: each step one contiguous
+        block of memory, which the per-step operations of the time loop read and write fastest."""
+        steps = self.work_array(name, (sequences.shape[1], sequences.shape[0], *sequences.shape[2:]),
+                                self.weight_hh_l0.data.dtype)
+        np.copyto(steps, sequences.swapaxes(0, 1))
+        return steps
 
     @staticmethod
     def batch_major(steps: Array) -> Array:
-        """``(T, B, ...)`` back as a contiguous ``(B, T, ...)`` array, the layout users see."""
+        """``(T, B, ...)`` as a new contiguous ``(B, T, ...)`` array, the layout users see."""
         return np.ascontiguousarray(steps.swapaxes(0, 1))
 
     def sequence_grad(self, grad_y: Array, batch: int, steps: int) -> Array:
@@ -110,8 +131,9 @@ class RecurrentLayer(Layer):
         ``grad_y`` itself, or zeros but the last step when only the last state was returned."""
         dtype = self.weight_hh_l0.data.dtype
         if self.return_sequences:
-            return self.time_major(grad_y.astype(dtype, copy=False))
-        full = np.zeros((steps, batch, self.hidden_size), dtype=dtype)
+            return self.time_major("grad_h", grad_y)
+        full = self.work_array("grad_h", (steps, batch, self.hidden_size), dtype)
+        full[:-1] = 0
         full[-1] = grad_y
         return full
 

@@ -82,14 +82,16 @@ class LSTM(RecurrentLayer):
         shift = 1 - scale
         # W_hh^T, (H, 4H): one contiguous matrix, which BLAS multiplies fastest at every step
         w_hh = np.ascontiguousarray((self.weight_hh_l0.data * scale[:, None]).T)
-        x_steps = self.time_major(x)                                            # (T, B, I)
-        a = self.plans[self.PROJECT_INPUT](x_steps, self.weight_ih_l0.data * scale[:, None])  # (T, B, 4H)
+        x_steps = self.time_major("x_steps", x)                                 # (T, B, I)
+        a = self.plans[self.PROJECT_INPUT](x_steps, self.weight_ih_l0.data * scale[:, None],
+                                           out=self.work_array("a", (steps, batch, 4 * size), dtype))
         if self.bias_ih_l0 is not None and self.bias_hh_l0 is not None:
             a += (self.bias_ih_l0.data + self.bias_hh_l0.data) * scale
-        gates = np.empty_like(a)                                  # i, f, g, o of every step
-        cells = np.zeros((steps + 1, batch, size), dtype)         # c[0] = 0
-        hidden = np.zeros((steps + 1, batch, size), dtype)        # h[0] = 0
-        tanh_cells = np.empty((steps, batch, size), dtype)
+        gates = self.work_array("gates", a.shape, dtype)            # i, f, g, o of every step
+        cells = self.work_array("cells", (steps + 1, batch, size), dtype)
+        hidden = self.work_array("hidden", (steps + 1, batch, size), dtype)
+        tanh_cells = self.work_array("tanh_cells", (steps, batch, size), dtype)
+        cells[0], hidden[0] = 0, 0                                  # the zero initial state
         recurrent, product = self.plans[self.RECURRENT], np.empty((batch, 4 * size), dtype)
         i_times_g = np.empty((batch, size), dtype)
         for t in range(steps):
@@ -105,9 +107,13 @@ class LSTM(RecurrentLayer):
             cell += np.multiply(i, g, out=i_times_g)
             np.tanh(cell, out=tanh_cells[t])
             np.multiply(o, tanh_cells[t], out=hidden[t + 1])
+        y = self.batch_major(hidden[1:]) if self.return_sequences else hidden[-1].copy()
+        self.release(a=a)
         if training:
             self.save_for_backward(x_steps, gates, cells, hidden, tanh_cells)
-        return self.batch_major(hidden[1:]) if self.return_sequences else hidden[-1]
+        else:
+            self.release(x_steps=x_steps, gates=gates, cells=cells, hidden=hidden, tanh_cells=tanh_cells)
+        return y
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
         x_steps, gates, cells, hidden, tanh_cells = self.saved_for_backward()
@@ -116,13 +122,14 @@ class LSTM(RecurrentLayer):
         grad_h = self.sequence_grad(grad_y, batch, steps)         # (T, B, H)
         i, f, g, o = (gates[..., k * size:(k + 1) * size] for k in range(4))
         # Every step's local derivatives at once (elementwise); only the recurrence loops over t.
-        from_cell = np.empty((steps, batch, 3, size), gates.dtype)  # da_i, da_f, da_g = dc * from_cell
+        # da_i, da_f, da_g = dc * from_cell
+        from_cell = self.work_array("from_cell", (steps, batch, 3, size), gates.dtype)
         np.multiply(g, i * (1 - i), out=from_cell[:, :, 0])
         np.multiply(cells[:-1], f * (1 - f), out=from_cell[:, :, 1])
         np.multiply(i, 1 - g * g, out=from_cell[:, :, 2])
         from_hidden = tanh_cells * o * (1 - o)                  # da_o = dh * from_hidden
         hidden_to_cell = o * (1 - tanh_cells * tanh_cells)      # dc += dh * hidden_to_cell
-        grad_a = np.empty_like(gates)                           # (T, B, 4H)
+        grad_a = self.work_array("grad_a", gates.shape, gates.dtype)   # (T, B, 4H)
         grad_gates = grad_a.reshape(steps, batch, 4, size)
         dh, dc = np.empty_like(grad_h[0]), np.empty_like(grad_h[0])
         carried, from_next = np.zeros_like(dc), np.zeros_like(dh)   # dc[t+1] f[t+1]; da[t+1] W_hh
@@ -143,6 +150,8 @@ class LSTM(RecurrentLayer):
             grad_bias = self.plans[self.GRAD_BIAS](grad_a)    # the same for both: they add up in a
             self.bias_ih_l0.add_grad(grad_bias)
             self.bias_hh_l0.add_grad(grad_bias)
-        if not need_input_grad:
-            return None
-        return self.batch_major(self.plans[self.GRAD_INPUT](grad_a, self.weight_ih_l0.data))
+        grad_x = self.batch_major(self.plans[self.GRAD_INPUT](grad_a, self.weight_ih_l0.data)) \
+            if need_input_grad else None
+        self.release(x_steps=x_steps, gates=gates, cells=cells, hidden=hidden, tanh_cells=tanh_cells,
+                     grad_h=grad_h, from_cell=from_cell, grad_a=grad_a)
+        return grad_x
