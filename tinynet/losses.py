@@ -9,14 +9,12 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from tinynet.engine.contraction import Plans, einsum
 from tinynet.engine.stable_functions import shifted_exp, sigmoid
+from tinynet.engine.types import Array
 
 __all__ = ["Loss", "SoftmaxCrossEntropy", "SigmoidBinaryCrossEntropy", "MeanSquaredError"]
-
-Array = NDArray[Any]
 
 
 class Loss:

@@ -7,15 +7,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-from numpy.typing import DTypeLike, NDArray
+from numpy.typing import DTypeLike
 
 from tinynet.engine.checks import as_float_array, check_choice, check_float_dtype, check_int
 from tinynet.engine.sizes import check_size
+from tinynet.engine.types import Array
 from tinynet.layers.initializers import RngLike, as_generator
 
 __all__ = ["DataLoader", "LAST_BATCH", "one_hot", "as_target"]
 
-Array = NDArray[Any]
 LAST_BATCH = ("keep", "drop", "fill")
 
 

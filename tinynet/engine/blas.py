@@ -24,11 +24,11 @@ import time
 from typing import Any, Literal
 
 import numpy as np
-from numpy.typing import NDArray
+
+from tinynet.engine.types import Array
 
 __all__ = ["axpy", "TunedAxpy", "blas_axpy_available", "unavailable_reason"]
 
-Array = NDArray[Any]
 _Axpy = Any  # a ctypes foreign function: (n, alpha, x*, incx, y*, incy) -> None
 
 # ---- The OpenBLAS facts this module relies on (each checked by tests/engine/test_blas.py) ----

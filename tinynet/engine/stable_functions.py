@@ -6,14 +6,11 @@ the last axis, ``(..., C) -> (..., C)``. Results keep the input's float dtype.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from numpy.typing import NDArray
+
+from tinynet.engine.types import Array
 
 __all__ = ["sigmoid", "row_max", "shifted_exp", "softmax", "log_softmax"]
-
-Array = NDArray[Any]
 
 
 def sigmoid(x: Array, e: Array | None = None) -> Array:

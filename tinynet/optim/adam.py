@@ -14,16 +14,14 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from tinynet.engine.blas import TunedAxpy
 from tinynet.engine.checks import check_number
+from tinynet.engine.types import Array
 from tinynet.layers.parameter import Parameter
 from tinynet.optim.optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW", "adam_step"]
-
-Array = NDArray[Any]
 
 
 def adam_step(

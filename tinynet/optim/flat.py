@@ -13,13 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
+from tinynet.engine.types import Array
 from tinynet.layers.parameter import ALIGNMENT, Parameter, aligned_empty
 
 __all__ = ["FlatGroup", "flat_groups"]
-
-Array = NDArray[Any]
 
 
 class FlatGroup:

@@ -9,19 +9,15 @@ one BLAS pass each (``fused``, see :class:`tinynet.optim.Optimizer`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
-
-from numpy.typing import NDArray
 
 from tinynet.engine.blas import BLAS_MIN_SIZE, TunedAxpy
 from tinynet.engine.checks import check_number
+from tinynet.engine.types import Array
 from tinynet.layers.parameter import Parameter
 from tinynet.optim.flat import flat_groups
 from tinynet.optim.optimizer import Optimizer
 
 __all__ = ["SGD", "sgd_step"]
-
-Array = NDArray[Any]
 
 
 def sgd_step(

@@ -6,16 +6,13 @@ positions, so the epoch's value is the mean over every position.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from numpy.typing import NDArray
 
 from tinynet.engine.contraction import einsum
+from tinynet.engine.types import Array
 
 __all__ = ["accuracy", "binary_accuracy", "mean_squared_error", "mean_absolute_error", "METRICS"]
 
-Array = NDArray[Any]
 SQUARED_SUM = "Bj,Bj->"  # sum over the batch and the outputs of d[B,j] d[B,j]
 
 
