@@ -8,7 +8,9 @@ returns, and write ``init`` into their config with :func:`init_config`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -18,7 +20,7 @@ from tinynet.engine.checks import check_choice, check_int
 from tinynet.engine.sizes import check_size
 
 __all__ = ["Initializer", "get_initializer", "INITIALIZERS", "as_generator", "initial_array",
-           "init_weight_and_bias", "init_config"]
+           "init_weight_and_bias", "init_config", "weights_overwritten"]
 
 Initializer = Callable[[np.random.Generator, tuple[int, ...], int, int, np.dtype[Any]], NDArray[Any]]
 RngLike = np.random.Generator | int | None
@@ -95,6 +97,8 @@ def initial_array(initializer: Initializer, rng: np.random.Generator, shape: tup
     e.g. ``"Dense init returned shape (3,), expected (2, 3)"``. A ``shape`` too large
     to allocate is a ``ValueError`` before anything is drawn."""
     check_size(shape, dtype, what)
+    if _WEIGHTS_OVERWRITTEN.get():  # tinynet.load fills every weight from the file next
+        return np.zeros(shape, dtype)
     values = np.asarray(initializer(rng, shape, fan_in, fan_out, dtype))
     if values.shape != tuple(shape):
         raise ValueError(f"{what} returned shape {values.shape}, expected {tuple(shape)}")
@@ -104,6 +108,20 @@ def initial_array(initializer: Initializer, rng: np.random.Generator, shape: tup
     if not np.isfinite(values).all():
         raise ValueError(f"{what} returned NaN or inf values")
     return values.astype(dtype, copy=False)
+
+
+_WEIGHTS_OVERWRITTEN: ContextVar[bool] = ContextVar("tinynet_weights_overwritten", default=False)
+
+
+@contextlib.contextmanager
+def weights_overwritten() -> Iterator[None]:
+    """Inside, :func:`initial_array` skips drawing and gives zeros: for ``tinynet.load``,
+    which builds a model only to fill every weight from its file."""
+    token = _WEIGHTS_OVERWRITTEN.set(True)
+    try:
+        yield
+    finally:
+        _WEIGHTS_OVERWRITTEN.reset(token)
 
 
 def init_weight_and_bias(init: str | Initializer, rng: np.random.Generator,

@@ -46,6 +46,7 @@ import numpy as np
 from tinynet.engine.sizes import allocation_budget
 from tinynet.engine.types import Array
 from tinynet.layers.base import Layer, own_buffers_of
+from tinynet.layers.initializers import weights_overwritten
 from tinynet.layers.parameter import Parameter
 from tinynet.saving.archive import Archive
 from tinynet.saving.atomic import atomic_file
@@ -168,7 +169,7 @@ def _build(plan: Plan, listed: Listed, where: str) -> tuple[Layer, dict[str, Par
     # A layer's construction allocates its arrays about three times (drawn, copied, its
     # gradient); more than four times the listed bytes means a larger architecture.
     with allocation_budget(4 * nbytes + 2**20, f"the {nbytes:,} bytes of parameters and state "
-                                                f"the file lists"):
+                                                f"the file lists"), weights_overwritten():
         model = instantiate(plan)
     params, buffers = dict(model.named_parameters()), _buffers(model)
     _compare(params, buffers, listed, where)
