@@ -6,10 +6,11 @@ median at most 1.5x PyTorch's.
     .venv/bin/python benchmarks/recurrent.py [--rounds 5] [--smoke]
     .venv/bin/python benchmarks/run.py --only lstm --no-write
 
-PyTorch runs in a child process of its own (see ``torch_worker.py`` for why): the parent
-times a round of tinynet, then asks the child for a round of PyTorch, alternating, so
-both see the same load. A round is the median of ``REPEATS`` forward + backward calls;
-both libraries use their default threads (numpy's OpenBLAS and torch's intra-op pool).
+PyTorch runs in a child process of its own (see ``torch_worker.py`` for why). The two
+alternate call by call: the parent times one tinynet call, then asks the child for one
+timed PyTorch call, so that both see the same load on a busy machine. A round is the
+median of ``REPEATS`` calls of each; both libraries use their default threads (numpy's
+OpenBLAS and torch's intra-op pool).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ SIZES = {"full": (32, 50, 64, 128), "quick": (32, 50, 64, 128), "smoke": (4, 6, 
 REPEATS = {"full": 20, "quick": 10, "smoke": 2}
 
 TORCH_CHILD = """
-import sys, time, statistics, torch
-batch, steps, inputs, hidden, repeats = map(int, sys.argv[1:6])
+import sys, time, torch
+batch, steps, inputs, hidden = map(int, sys.argv[1:5])
 torch.manual_seed(0)
 lstm = torch.nn.LSTM(inputs, hidden, batch_first=True)
 x = torch.randn(batch, steps, inputs, requires_grad=True)
@@ -46,25 +47,19 @@ for _ in range(3):
     once()
 print(f"ready {torch.__version__} {torch.get_num_threads()}", flush=True)
 for line in sys.stdin:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        once()
-        times.append(time.perf_counter() - start)
-    print(statistics.median(times), flush=True)
+    start = time.perf_counter()
+    once()
+    print(time.perf_counter() - start, flush=True)
 """
 
 
-def tinynet_round(layer: Any, x: np.ndarray, grad: np.ndarray, repeats: int) -> float:
-    """The median seconds of ``repeats`` forward + backward calls (the input's gradient included)."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        layer.zero_grad()
-        layer.forward(x, True)
-        layer.backward(grad)
-        times.append(time.perf_counter() - start)
-    return median(times)
+def tinynet_call(layer: Any, x: np.ndarray, grad: np.ndarray) -> float:
+    """The seconds of one forward + backward call (the input's gradient included)."""
+    start = time.perf_counter()
+    layer.zero_grad()
+    layer.forward(x, True)
+    layer.backward(grad)
+    return time.perf_counter() - start
 
 
 def measure(mode: str = "full", rounds: int = 5, torch: bool = True) -> dict[str, Any]:
@@ -78,24 +73,30 @@ def measure(mode: str = "full", rounds: int = 5, torch: bool = True) -> dict[str
     layer = tn.LSTM(inputs, hidden, rng=0, dtype=np.float32)
     x = rng.standard_normal((batch, steps, inputs)).astype(np.float32)
     grad = rng.standard_normal((batch, steps, hidden)).astype(np.float32)
-    tinynet_round(layer, x, grad, 3)  # warm-up: plans, allocator
+    for _ in range(3):  # warm-up: plans, allocator
+        tinynet_call(layer, x, grad)
     result: dict[str, Any] = {"workload": f"LSTM({inputs}, {hidden}) forward + backward, float32, "
                                           f"batch {batch}, {steps} steps",
                               "tinynet": [], "PyTorch": [], "torch_info": None}
     child = None
     if torch:
-        child = subprocess.Popen([sys.executable, "-c", TORCH_CHILD, *map(str, SIZES[mode]), str(repeats)],
+        child = subprocess.Popen([sys.executable, "-c", TORCH_CHILD, *map(str, SIZES[mode])],
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert child.stdin is not None and child.stdout is not None
         result["torch_info"] = child.stdout.readline().split()[1:]
     try:
         for _ in range(rounds):
-            result["tinynet"].append(tinynet_round(layer, x, grad, repeats))
-            if child is not None:
-                assert child.stdin is not None and child.stdout is not None
-                child.stdin.write("go\n")
-                child.stdin.flush()
-                result["PyTorch"].append(float(child.stdout.readline()))
+            mine, theirs = [], []
+            for _ in range(repeats):
+                mine.append(tinynet_call(layer, x, grad))
+                if child is not None:
+                    assert child.stdin is not None and child.stdout is not None
+                    child.stdin.write("go\n")
+                    child.stdin.flush()
+                    theirs.append(float(child.stdout.readline()))
+            result["tinynet"].append(median(mine))
+            if theirs:
+                result["PyTorch"].append(median(theirs))
     finally:
         if child is not None:
             child.communicate()
