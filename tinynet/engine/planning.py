@@ -16,6 +16,12 @@ import numpy as np
 
 from tinynet.engine.types import Array
 
+# An outer product (nothing summed) with at least this many results runs as np.einsum,
+# whose loop writes each product once, where np.multiply's broadcast first copies the row
+# operand; below it einsum's per-call parsing costs more (benchmarks/outer_product.py
+# measures the crossover).
+OUTER_PRODUCT_EINSUM_SIZE = 16384
+
 __all__ = ["parse_spec", "plan", "Runner"]
 
 Runner = Callable[..., Array]
@@ -229,8 +235,10 @@ def _plan_pair(
     result_shape = tuple(sizes[c] for c in result_letters)
     final = _permutation(result_letters, out)
     # Nothing to sum (an outer product, e.g. a weight gradient at batch size 1): BLAS's
-    # GEMM with an inner size of 1 is several times slower than a broadcast multiply.
-    matmul = np.multiply if n["k"] == 1 else np.matmul
+    # GEMM with an inner size of 1 is several times slower than a broadcast multiply,
+    # and a large broadcast multiply slower than einsum's outer-product loop.
+    matmul = np.matmul if n["k"] != 1 else (
+        _outer_product if n["a"] * n["b"] >= OUTER_PRODUCT_EINSUM_SIZE else np.multiply)
     if final is None and result_shape == lead + (n["a"], n["b"]):
         plain = _PLAIN_MATMULS.get((left, right)) if matmul is np.matmul else None
         return plain or (lambda a, b, out: matmul(left(a), right(b), out=out))
@@ -240,6 +248,11 @@ def _plan_pair(
         return _into(out, y if final is None else y.transpose(final))
 
     return run
+
+
+def _outer_product(a: Array, b: Array, out: Array | None = None) -> Array:
+    """``a @ b`` for ``a (..., m, 1)`` and ``b (..., 1, n)``: each product written once."""
+    return np.einsum("...mk,...kn->...mn", a, b, out=out)
 
 
 def _into(out: Array | None, y: Array) -> Array:
