@@ -8,7 +8,7 @@ SGD(lr=0.01), cross-entropy on integer labels; and the peak memory of tinynet's 
 Must show: tinynet's median at most 1.5x PyTorch's; the epoch's peak memory at most the
 data + 3x the parameters + 100 MB.
 
-    .venv/bin/python benchmarks/cnn.py [--rounds 5] [--quick | --smoke] [--no-torch]
+    .venv/bin/python benchmarks/cnn.py [--rounds 5] [--quick | --smoke] [--no-torch] [--cpu-time]
     .venv/bin/python benchmarks/run.py --only lenet --no-write
 
 PyTorch runs in ``torch_worker.py``'s process (same threads: numpy's OpenBLAS and torch
@@ -37,6 +37,7 @@ MEMORY_SLACK = 100e6  # bytes over the data + 3x the parameters
 ROWS = {"full": 9_600, "quick": 3_200, "smoke": 128}
 BATCH, CLASSES, LR = 64, 10, 0.01
 WARM_UP_STEPS = 2
+CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.thread_time}
 CONTENDERS = ("tinynet", "numpy im2col loop", "PyTorch")
 Array = Any
 Runner = Callable[[], float]
@@ -68,7 +69,7 @@ def tinynet_lenet(seed: int = 0) -> Any:
         tn.Dense(120, 84, rng=rng, dtype=f32), tn.ReLU(), tn.Dense(84, CLASSES, rng=rng, dtype=f32))
 
 
-def prepare_tinynet(x: Array, y: Array) -> Runner:
+def prepare_tinynet(x: Array, y: Array, clock: Callable[[], float] = time.perf_counter) -> Runner:
     """tinynet through its public API (``fit``, ``metrics=[]``: the loss per batch, no accuracy)."""
     import tinynet as tn
 
@@ -78,9 +79,9 @@ def prepare_tinynet(x: Array, y: Array) -> Runner:
     optimizer = tn.SGD(model.parameters(), lr=LR)
 
     def run() -> float:
-        start = time.perf_counter()
+        start = clock()
         tn.fit(model, loss, optimizer, loader, 1, progress="none", metrics=[])
-        return time.perf_counter() - start
+        return clock() - start
 
     return run
 
@@ -127,7 +128,7 @@ def _pool_backward(g: Array, which: Array) -> Array:
     return spread.reshape(b, c, h, w, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(b, c, 2 * h, 2 * w)
 
 
-def prepare_numpy(x: Array, y: Array) -> Runner:
+def prepare_numpy(x: Array, y: Array, clock: Callable[[], float] = time.perf_counter) -> Runner:
     """The plain loop a numpy user writes (CS231n's im2col): windows, one reshape copy, one
     matmul per convolution; hand-written backward, col2im by k x k strided adds; plain SGD."""
     rng = np.random.default_rng(0)
@@ -176,18 +177,23 @@ def prepare_numpy(x: Array, y: Array) -> Runner:
         return loss
 
     def run() -> float:
-        start = time.perf_counter()
+        start = clock()
         for xb, yb in batches:
             step(xb, yb)
-        return time.perf_counter() - start
+        return clock() - start
 
     return run
 
 
 def time_torch(request: dict[str, Any]) -> float:
-    """One epoch of the same LeNet in ``torch.nn`` (called inside the PyTorch worker process)."""
+    """One epoch of the same LeNet in ``torch.nn`` (called inside the PyTorch worker process);
+    ``request["clock"] == "cpu"``: one thread, its CPU time."""
     import torch
     from torch import nn
+
+    clock = CLOCKS[request.get("clock", "wall")]
+    if request.get("clock") == "cpu":
+        torch.set_num_threads(1)
 
     x, y = make_data(request["mode"])
     if request.get("steps"):
@@ -201,7 +207,7 @@ def time_torch(request: dict[str, Any]) -> float:
     optimizer = torch.optim.SGD(model.parameters(), lr=LR)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     batches = [(xt[a:a + BATCH], yt[a:a + BATCH]) for a in range(0, len(x), BATCH)]
-    start = time.perf_counter()
+    start = clock()
     total = 0.0
     for xb, yb in batches:
         optimizer.zero_grad(set_to_none=True)
@@ -209,7 +215,7 @@ def time_torch(request: dict[str, Any]) -> float:
         loss.backward()
         optimizer.step()
         total += loss.item()
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def probe_memory(mode: str) -> dict[str, float]:
@@ -235,28 +241,35 @@ def memory_in_fresh_process(mode: str) -> dict[str, float]:
 
 
 def measure(mode: str = "full", rounds: int = 5, torch: bool = True,
-            log: Callable[[str], None] = print) -> dict[str, Any]:
+            log: Callable[[str], None] = print, clock: str = "wall") -> dict[str, Any]:
     """Warm every contender up on a few steps, then ``rounds`` interleaved rounds (order rotating),
-    then the memory probe. PyTorch (``torch``) runs in a ``torch_worker.TorchWorker``."""
+    then the memory probe. PyTorch (``torch``) runs in a ``torch_worker.TorchWorker``.
+
+    ``clock="cpu"``: every contender on one thread (BLAS included), timed by that thread's CPU
+    time, which other processes on a busy machine do not inflate (cache sharing aside)."""
+    from threadpoolctl import threadpool_limits
     from torch_worker import TorchWorker, torch_available
 
     worker = TorchWorker() if torch and torch_available() else None
     try:
-        times = _interleaved(mode, rounds, worker, log)
+        with threadpool_limits(limits=1 if clock == "cpu" else None, user_api="blas"):
+            times = _interleaved(mode, rounds, worker, log, clock)
     finally:
         if worker is not None:
             worker.close()
-    return {"mode": mode, "rounds": rounds, "workload": describe(mode), "times": times,
+    return {"mode": mode, "rounds": rounds, "workload": describe(mode), "times": times, "clock": clock,
             "memory": memory_in_fresh_process(mode)}
 
 
-def _interleaved(mode: str, rounds: int, worker: Any, log: Callable[[str], None]) -> dict[str, list[float]]:
+def _interleaved(mode: str, rounds: int, worker: Any, log: Callable[[str], None],
+                 clock: str) -> dict[str, list[float]]:
     x, y = make_data(mode)
     prepares: dict[str, Callable[[Array, Array], Runner]] = {
-        "tinynet": prepare_tinynet, "numpy im2col loop": prepare_numpy}
+        "tinynet": lambda xs, ys: prepare_tinynet(xs, ys, CLOCKS[clock]),
+        "numpy im2col loop": lambda xs, ys: prepare_numpy(xs, ys, CLOCKS[clock])}
     if worker is not None:
-        prepares["PyTorch"] = lambda xs, ys: (
-            lambda: worker.ask({"module": "cnn", "mode": mode, "steps": -(-len(xs) // BATCH)}))
+        prepares["PyTorch"] = lambda xs, ys: (lambda: worker.ask(
+            {"module": "cnn", "mode": mode, "steps": -(-len(xs) // BATCH), "clock": clock}))
     names = [n for n in CONTENDERS if n in prepares]
     warm = x[:WARM_UP_STEPS * BATCH], y[:WARM_UP_STEPS * BATCH]
     for name in names:
@@ -313,7 +326,9 @@ def markdown(result: dict[str, Any]) -> str:
 
     return "\n\n".join([
         f"## {NAME}: a LeNet-5 CNN (issue 13)",
-        f"{describe(result['mode'])}, {result['rounds']} interleaved rounds; `÷ tinynet`: this "
+        f"{describe(result['mode'])}, {result['rounds']} interleaved rounds"
+        + ("; CPU time of one thread, each contender single-threaded" if result.get("clock") == "cpu" else "")
+        + "; `÷ tinynet`: this "
         "contender's median ÷ tinynet's. The numpy loop is the plain im2col loop a user would "
         "write (windows, one reshape copy, one matmul per convolution, col2im by k x k adds).",
         table(["contender", "median ms/step", "min–max ms/step", "÷ tinynet"], rows(result)),
@@ -329,13 +344,15 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--memory-probe", metavar="MODE", help=argparse.SUPPRESS)
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="one thread each, timed by its CPU time (for a busy machine)")
     args = parser.parse_args(argv)
     if args.memory_probe:
         print(json.dumps(probe_memory(args.memory_probe)))
         return 0
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     rounds = args.rounds or {"full": 5, "quick": 3, "smoke": 1}[mode]
-    result = measure(mode, rounds, torch=not args.no_torch)
+    result = measure(mode, rounds, torch=not args.no_torch, clock="cpu" if args.cpu_time else "wall")
     print(markdown(result))
     return 0
 
