@@ -98,9 +98,13 @@ class Convolution(Layer):
             x = checked_images(x, self.SPATIAL, self.in_channels, w.dtype, self._name())
         padded = pad(x, self.pads)
         cols = self._columns(padded)
-        y = self.plans[self.FORWARD](cols, w)
-        if self.bias is not None:
-            y += self.bias.data.reshape(self._per_channel)
+        # BLAS gives (B *out, o); one pass makes y a contiguous (B, o, *out) and adds the bias, so the
+        # layers after it and the gradients coming back share one layout (mixed ones are slow).
+        product = self.plans[self.FORWARD](cols, w)
+        if self.bias is None:
+            y = np.ascontiguousarray(product)
+        else:
+            y = np.add(product, self.bias.data.reshape(self._per_channel), order="C")
         if training:
             self.save_for_backward(cols, padded.shape)
         else:
