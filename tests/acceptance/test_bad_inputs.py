@@ -232,6 +232,8 @@ CASES: dict[str, tuple[Callable[[], object], type[Exception], list[str]]] = {
     "lr string": (lambda: tn.SGD(model().parameters(), lr="0.1"), ValueError, ["lr", "'0.1'"]),
     "momentum negative": (lambda: tn.SGD(model().parameters(), lr=0.1, momentum=-0.5), ValueError,
                           ["momentum", ">= 0", "-0.5"]),
+    "momentum above 1": (lambda: tn.SGD(model().parameters(), lr=0.1, momentum=1.5), ValueError,
+                         ["momentum", "<= 1", "1.5"]),
     "nesterov without momentum": (lambda: tn.SGD(model().parameters(), lr=0.1, nesterov=True),
                                   ValueError, ["nesterov", "momentum > 0"]),
     "empty params": (lambda: tn.SGD([], lr=0.1), ValueError, ["params is empty", "model.parameters()"]),

@@ -115,7 +115,7 @@ class SGD(Optimizer):
         fused: bool | None = None,
     ) -> None:
         super().__init__(params, lr, fused)
-        self.momentum = check_number(momentum, "momentum", low=0)
+        self.momentum = check_number(momentum, "momentum", low=0, high=1)
         self.dampening = check_number(dampening, "dampening", low=0, high=1)
         self.weight_decay = check_number(weight_decay, "weight_decay", low=0)
         if nesterov and (self.momentum == 0 or self.dampening != 0):
