@@ -10,6 +10,7 @@ from numpy.typing import DTypeLike
 
 from tinynet.engine.checks import check_float_dtype, check_int
 from tinynet.engine.contraction import Plans
+from tinynet.engine.scratch import ScratchPool
 from tinynet.layers.base import Array, Layer
 from tinynet.layers.initializers import RngLike, as_generator
 from tinynet.layers.parameter import Parameter
@@ -52,7 +53,9 @@ class RecurrentLayer(Layer):
         self.bias_ih_l0 = Parameter(uniform(rows), "bias_ih_l0") if bias else None
         self.bias_hh_l0 = Parameter(uniform(rows), "bias_hh_l0") if bias else None
         self.plans = Plans()
-        self._spare: dict[str, Array] = {}  # work arrays a finished call left, by name
+        # The time loop's megabytes of gates and states, reused from call to call (a fresh
+        # array costs a page fault per 4 KB, more than a step's arithmetic).
+        self.scratch = ScratchPool(limit=12)
 
     @property
     def bias(self) -> bool:
@@ -95,29 +98,17 @@ class RecurrentLayer(Layer):
             return (input_shape[0], input_shape[1], self.hidden_size)
         return (input_shape[0], self.hidden_size)
 
-    def work_array(self, name: str, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Array:
-        """An uninitialised array for this call: the one a finished call released under
-        ``name`` when it has this shape and dtype, else a new one.
+    def release(self, *arrays: Array) -> None:
+        """Give work arrays back to ``self.scratch`` for the next call (a call takes each one
+        out while it uses it, so two calls in flight never share one; none may reach the caller)."""
+        for array in arrays:
+            self.scratch.give(array)
 
-        Why: the time loop writes megabytes of gates and states per call, and a fresh array
-        costs a page fault per 4 KB on its first write, more than the arithmetic of a step.
-        An array is taken out when a call gets it, so two calls in flight (a layer used
-        twice) never share one.
-        """
-        spare = self._spare.pop(name, None)
-        if spare is not None and spare.shape == shape and spare.dtype == dtype:
-            return spare
-        return np.empty(shape, dtype)
-
-    def release(self, **arrays: Array) -> None:
-        """Hand work arrays back for the next call (none of them may reach the caller)."""
-        self._spare.update(arrays)
-
-    def time_major(self, name: str, sequences: Array) -> Array:
+    def time_major(self, sequences: Array) -> Array:
         """``(B, T, ...)`` copied into a ``(T, B, ...)`` work array: each step one contiguous
         block of memory, which the per-step operations of the time loop read and write fastest."""
-        steps = self.work_array(name, (sequences.shape[1], sequences.shape[0], *sequences.shape[2:]),
-                                self.weight_hh_l0.data.dtype)
+        steps = self.scratch.take((sequences.shape[1], sequences.shape[0], *sequences.shape[2:]),
+                                  self.weight_hh_l0.data.dtype)
         np.copyto(steps, sequences.swapaxes(0, 1))
         return steps
 
@@ -131,8 +122,8 @@ class RecurrentLayer(Layer):
         ``grad_y`` itself, or zeros but the last step when only the last state was returned."""
         dtype = self.weight_hh_l0.data.dtype
         if self.return_sequences:
-            return self.time_major("grad_h", grad_y)
-        full = self.work_array("grad_h", (steps, batch, self.hidden_size), dtype)
+            return self.time_major(grad_y)
+        full = self.scratch.take((steps, batch, self.hidden_size), dtype)
         full[:-1] = 0
         full[-1] = grad_y
         return full

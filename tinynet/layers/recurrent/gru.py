@@ -81,18 +81,18 @@ class GRU(RecurrentLayer):
         scale[:2 * size] = 0.5
         # W_hh^T, (H, 3H): one contiguous matrix, which BLAS multiplies fastest at every step
         w_hh = np.ascontiguousarray((self.weight_hh_l0.data * scale[:, None]).T)
-        x_steps = self.time_major("x_steps", x)                                 # (T, B, I)
+        x_steps = self.time_major(x)                                 # (T, B, I)
         a = self.plans[self.PROJECT_INPUT](x_steps, self.weight_ih_l0.data * scale[:, None],
-                                           out=self.work_array("a", (steps, batch, 3 * size), dtype))
+                                           out=self.scratch.take((steps, batch, 3 * size), dtype))
         bias_hn: Array | float = 0.0
         if self.bias_ih_l0 is not None and self.bias_hh_l0 is not None:
             bias = self.bias_ih_l0.data.copy()
             bias[:2 * size] += self.bias_hh_l0.data[:2 * size]   # b_hr, b_hz add up; b_hn stays under r
             a += bias * scale
             bias_hn = self.bias_hh_l0.data[2 * size:]
-        gates = self.work_array("gates", a.shape, dtype)            # r, z, n of every step
-        hidden_n = self.work_array("hidden_n", (steps, batch, size), dtype)  # u_n = W_hn h + b_hn
-        hidden = self.work_array("hidden", (steps + 1, batch, size), dtype)
+        gates = self.scratch.take(a.shape, dtype)            # r, z, n of every step
+        hidden_n = self.scratch.take((steps, batch, size), dtype)  # u_n = W_hn h + b_hn
+        hidden = self.scratch.take((steps + 1, batch, size), dtype)
         hidden[0] = 0                                               # the zero initial state
         recurrent, product = self.plans[self.RECURRENT], np.empty((batch, 3 * size), dtype)
         for t in range(steps):
@@ -112,11 +112,11 @@ class GRU(RecurrentLayer):
             h *= gate[:, size:2 * size]
             h += n
         y = self.batch_major(hidden[1:]) if self.return_sequences else hidden[-1].copy()
-        self.release(a=a)
+        self.release(a)
         if training:
             self.save_for_backward(x_steps, gates, hidden_n, hidden)
         else:
-            self.release(x_steps=x_steps, gates=gates, hidden_n=hidden_n, hidden=hidden)
+            self.release(x_steps, gates, hidden_n, hidden)
         return y
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
@@ -128,15 +128,15 @@ class GRU(RecurrentLayer):
         # Every step's local derivatives at once (elementwise); only the recurrence loops over t:
         # da[t] = dh[t] * to_input[t], du[t] = dh[t] * to_hidden[t] (3 blocks each).
         to_n = (1 - z) * (1 - n * n)
-        to_input = self.work_array("to_input", (steps, batch, 3, size), gates.dtype)
+        to_input = self.scratch.take((steps, batch, 3, size), gates.dtype)
         np.multiply(to_n * hidden_n, r * (1 - r), out=to_input[:, :, 0])
         np.multiply(hidden[:-1] - n, z * (1 - z), out=to_input[:, :, 1])
         to_input[:, :, 2] = to_n
-        to_hidden = self.work_array("to_hidden", to_input.shape, gates.dtype)
+        to_hidden = self.scratch.take(to_input.shape, gates.dtype)
         np.copyto(to_hidden, to_input)
         to_hidden[:, :, 2] *= r
-        grad_a = self.work_array("grad_a", gates.shape, gates.dtype)    # (T, B, 3H)
-        grad_u = self.work_array("grad_u", gates.shape, gates.dtype)
+        grad_a = self.scratch.take(gates.shape, gates.dtype)    # (T, B, 3H)
+        grad_u = self.scratch.take(gates.shape, gates.dtype)
         grad_a3, grad_u3 = (grad.reshape(steps, batch, 3, size) for grad in (grad_a, grad_u))
         dh = np.empty_like(grad_h[0])
         from_next, through_z = np.zeros_like(dh), np.zeros_like(dh)  # du[t+1] W_hh; dh[t+1] z[t+1]
@@ -157,6 +157,6 @@ class GRU(RecurrentLayer):
             self.bias_hh_l0.accumulate(self.GRAD_BIAS, grad_u)
         grad_x = self.batch_major(self.plans[self.GRAD_INPUT](grad_a, self.weight_ih_l0.data)) \
             if need_input_grad else None
-        self.release(x_steps=x_steps, gates=gates, hidden_n=hidden_n, hidden=hidden, grad_h=grad_h,
-                     to_input=to_input, to_hidden=to_hidden, grad_a=grad_a, grad_u=grad_u)
+        self.release(x_steps, gates, hidden_n, hidden, grad_h,
+                     to_input, to_hidden, grad_a, grad_u)
         return grad_x

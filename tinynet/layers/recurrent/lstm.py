@@ -82,15 +82,15 @@ class LSTM(RecurrentLayer):
         shift = 1 - scale
         # W_hh^T, (H, 4H): one contiguous matrix, which BLAS multiplies fastest at every step
         w_hh = np.ascontiguousarray((self.weight_hh_l0.data * scale[:, None]).T)
-        x_steps = self.time_major("x_steps", x)                                 # (T, B, I)
+        x_steps = self.time_major(x)                                 # (T, B, I)
         a = self.plans[self.PROJECT_INPUT](x_steps, self.weight_ih_l0.data * scale[:, None],
-                                           out=self.work_array("a", (steps, batch, 4 * size), dtype))
+                                           out=self.scratch.take((steps, batch, 4 * size), dtype))
         if self.bias_ih_l0 is not None and self.bias_hh_l0 is not None:
             a += (self.bias_ih_l0.data + self.bias_hh_l0.data) * scale
-        gates = self.work_array("gates", a.shape, dtype)            # i, f, g, o of every step
-        cells = self.work_array("cells", (steps + 1, batch, size), dtype)
-        hidden = self.work_array("hidden", (steps + 1, batch, size), dtype)
-        tanh_cells = self.work_array("tanh_cells", (steps, batch, size), dtype)
+        gates = self.scratch.take(a.shape, dtype)            # i, f, g, o of every step
+        cells = self.scratch.take((steps + 1, batch, size), dtype)
+        hidden = self.scratch.take((steps + 1, batch, size), dtype)
+        tanh_cells = self.scratch.take((steps, batch, size), dtype)
         cells[0], hidden[0] = 0, 0                                  # the zero initial state
         recurrent, product = self.plans[self.RECURRENT], np.empty((batch, 4 * size), dtype)
         i_times_g = np.empty((batch, size), dtype)
@@ -108,11 +108,11 @@ class LSTM(RecurrentLayer):
             np.tanh(cell, out=tanh_cells[t])
             np.multiply(o, tanh_cells[t], out=hidden[t + 1])
         y = self.batch_major(hidden[1:]) if self.return_sequences else hidden[-1].copy()
-        self.release(a=a)
+        self.release(a)
         if training:
             self.save_for_backward(x_steps, gates, cells, hidden, tanh_cells)
         else:
-            self.release(x_steps=x_steps, gates=gates, cells=cells, hidden=hidden, tanh_cells=tanh_cells)
+            self.release(x_steps, gates, cells, hidden, tanh_cells)
         return y
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
@@ -123,13 +123,13 @@ class LSTM(RecurrentLayer):
         i, f, g, o = (gates[..., k * size:(k + 1) * size] for k in range(4))
         # Every step's local derivatives at once (elementwise); only the recurrence loops over t.
         # da_i, da_f, da_g = dc * from_cell
-        from_cell = self.work_array("from_cell", (steps, batch, 3, size), gates.dtype)
+        from_cell = self.scratch.take((steps, batch, 3, size), gates.dtype)
         np.multiply(g, i * (1 - i), out=from_cell[:, :, 0])
         np.multiply(cells[:-1], f * (1 - f), out=from_cell[:, :, 1])
         np.multiply(i, 1 - g * g, out=from_cell[:, :, 2])
         from_hidden = tanh_cells * o * (1 - o)                  # da_o = dh * from_hidden
         hidden_to_cell = o * (1 - tanh_cells * tanh_cells)      # dc += dh * hidden_to_cell
-        grad_a = self.work_array("grad_a", gates.shape, gates.dtype)   # (T, B, 4H)
+        grad_a = self.scratch.take(gates.shape, gates.dtype)   # (T, B, 4H)
         grad_gates = grad_a.reshape(steps, batch, 4, size)
         dh, dc = np.empty_like(grad_h[0]), np.empty_like(grad_h[0])
         carried, from_next = np.zeros_like(dc), np.zeros_like(dh)   # dc[t+1] f[t+1]; da[t+1] W_hh
@@ -152,6 +152,6 @@ class LSTM(RecurrentLayer):
             self.bias_hh_l0.add_grad(grad_bias)
         grad_x = self.batch_major(self.plans[self.GRAD_INPUT](grad_a, self.weight_ih_l0.data)) \
             if need_input_grad else None
-        self.release(x_steps=x_steps, gates=gates, cells=cells, hidden=hidden, tanh_cells=tanh_cells,
-                     grad_h=grad_h, from_cell=from_cell, grad_a=grad_a)
+        self.release(x_steps, gates, cells, hidden, tanh_cells,
+                     grad_h, from_cell, grad_a)
         return grad_x
