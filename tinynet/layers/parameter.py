@@ -87,12 +87,6 @@ class Parameter:
     def size(self) -> int:
         return int(self.data.size)
 
-    @property
-    def grad_is_zero(self) -> bool:
-        """Whether ``zero_grad`` cleared the gradient and no use has written it since
-        (its array may then hold stale numbers; ``grad`` reads it as zeros)."""
-        return self._grad_is_zero
-
     def move_to(self, data: NDArray[Any], grad: NDArray[Any]) -> None:
         """Keep the values in ``data`` and the gradient in ``grad`` from now on (arrays of
         this parameter's shape and dtype, e.g. views of an optimizer's flat buffers): the
@@ -101,9 +95,15 @@ class Parameter:
         grad[...] = self._grad
         self.data, self._grad = data, grad
 
-    def lives_in(self, data: NDArray[Any], grad: NDArray[Any]) -> bool:
-        """Whether the values and the gradient are still the arrays given to :meth:`move_to`."""
-        return self.data is data and self._grad is grad
+    def ready_in(self, data: NDArray[Any], grad: NDArray[Any]) -> bool:
+        """Whether the values and the gradient are still the arrays given to :meth:`move_to`;
+        if so, a gradient cleared since its last use is written as zeros first, so that an
+        update reading ``grad`` directly sees what ``self.grad`` would give."""
+        if self.data is not data or self._grad is not grad:
+            return False
+        if self._grad_is_zero:
+            grad[...] = 0
+        return True
 
     def zero_grad(self) -> None:
         """Clear the gradient: the next :meth:`accumulate` overwrites instead of adding."""

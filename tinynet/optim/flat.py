@@ -61,11 +61,9 @@ class FlatGroup:
         parameter still lives in them, and a gradient cleared by ``zero_grad`` since its
         last use reads as zeros (as ``p.grad`` would)."""
         for p, (data, grad) in zip(self.params, self._views):
-            if not p.lives_in(data, grad):
+            if not p.ready_in(data, grad):
                 self._move()
                 return self.buffers()
-            if p.grad_is_zero:
-                grad[...] = 0
         return self.data, self.grad
 
 
