@@ -74,7 +74,8 @@ def test_float32_parameters_state_and_updates(make, fused):
     (lambda ps: tn.Adam(ps, betas=(0.9, -0.1)), "betas[1] must be a finite number >= 0 and < 1, got -0.1"),
     (lambda ps: tn.Adam(ps, eps=0), "eps must be a finite number > 0, got 0"),
     (lambda ps: tn.AdamW(ps, weight_decay=-1), "weight_decay must be a finite number >= 0, got -1"),
-    (lambda ps: tn.SGD(ps, lr=0.1, momentum=-0.5), "momentum must be a finite number >= 0 and <= 1, got -0.5"),
+    (lambda ps: tn.SGD(ps, lr=0.1, momentum=-0.5),
+     "momentum must be a finite number >= 0 and <= 1, got -0.5"),
     (lambda ps: tn.SGD(ps, lr=0.1, dampening=2), "dampening must be a finite number >= 0 and <= 1, got 2"),
     (lambda ps: tn.SGD(ps, lr=0.1, nesterov=True), "nesterov=True requires momentum > 0"),
 ])
