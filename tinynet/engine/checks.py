@@ -27,7 +27,7 @@ def check_float_dtype(dtype: Any, name: str = "dtype") -> np.dtype[Any]:
 
 def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
     """A Python/numpy integer (not bool) ``>= minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if type(value) is not int and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
         raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")

@@ -26,14 +26,18 @@ Initializer = Callable[[np.random.Generator, tuple[int, ...], int, int, np.dtype
 RngLike = np.random.Generator | int | None
 
 
-def as_generator(rng: RngLike, name: str = "rng") -> np.random.Generator:
+def as_generator(rng: RngLike, name: str = "rng", *, weights_only: bool = False) -> np.random.Generator:
     """A numpy Generator from a Generator, an int seed, or None (fresh entropy).
 
-    Never touches numpy's global random state.
+    Never touches numpy's global random state. ``weights_only``: the layer draws only its
+    starting weights from it (not, like ``Dropout``, masks while training), so while
+    ``tinynet.load`` overwrites the weights, None needs no fresh entropy.
     """
     if isinstance(rng, np.random.Generator):
         return rng
     if rng is None:
+        if weights_only and _WEIGHTS_OVERWRITTEN.get():  # tinynet.load: no weight is drawn
+            return _UNUSED_RNG
         return np.random.default_rng()
     return np.random.default_rng(check_int(rng, name, minimum=0))
 
@@ -111,6 +115,7 @@ def initial_array(initializer: Initializer, rng: np.random.Generator, shape: tup
 
 
 _WEIGHTS_OVERWRITTEN: ContextVar[bool] = ContextVar("tinynet_weights_overwritten", default=False)
+_UNUSED_RNG = np.random.default_rng(0)  # handed out while weights are overwritten; never drawn from
 
 
 @contextlib.contextmanager

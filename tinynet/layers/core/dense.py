@@ -57,7 +57,7 @@ class Dense(Layer):
             raise TypeError(f"Dense bias must be True or False, got {bias!r}")
         self.init = init
         weight, bias_data = init_weight_and_bias(
-            init, as_generator(rng, "Dense rng"), (self.out_features, self.in_features),
+            init, as_generator(rng, "Dense rng", weights_only=True), (self.out_features, self.in_features),
             (self.out_features,) if bias else None, self.in_features, self.out_features,
             check_float_dtype(dtype, "Dense dtype"), "Dense")
         self.weight = Parameter(weight, "weight")

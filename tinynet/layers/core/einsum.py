@@ -106,7 +106,7 @@ class Einsum(Layer):
         fan_in = math.prod(self._sizes[c] for c in w_term if c in x_term and c not in out)
         fan_out = math.prod(self._sizes[c] for c in w_term if c in out and c not in x_term)
         weight, bias_data = init_weight_and_bias(
-            init, as_generator(rng, "Einsum rng"), shape, self.bias_shape, fan_in, fan_out,
+            init, as_generator(rng, "Einsum rng", weights_only=True), shape, self.bias_shape, fan_in, fan_out,
             check_float_dtype(dtype, "Einsum dtype"), "Einsum")
         self.weight = Parameter(weight, "weight")
         self.bias = None if bias_data is None else Parameter(bias_data, "bias")
