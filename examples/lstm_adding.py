@@ -11,7 +11,8 @@ answers, trained with ``fit``, Adam, a per-batch linear warmup then cosine decay
 (``SequentialLR(LinearLR, CosineAnnealingLR)``) and gradient clipping by global norm,
 all in float32. With the defaults (T = 50, 10,000 sequences, 12 epochs) the loss
 sits at the mean predictor's for four epochs, then drops: test MSE 0.0015 against
-0.1635 for the mean, in about 90 s on a busy 2-core machine (one BLAS thread).
+0.1635 for the mean, in about 25 s of training on a shared 2-core machine with
+``OPENBLAS_NUM_THREADS=1`` (its small per-step products gain nothing from threads).
 
     python examples/lstm_adding.py [--length 50] [--epochs 12] [--quick]
 """
