@@ -12,7 +12,8 @@ answers, trained with ``fit``, Adam, a per-batch linear warmup then cosine decay
 all in float32. With the defaults (T = 50, 10,000 sequences, 12 epochs) the loss
 sits at the mean predictor's for four epochs, then drops: test MSE 0.0015 against
 0.1635 for the mean, in about 25 s of training on a shared 2-core machine with
-``OPENBLAS_NUM_THREADS=1`` (its small per-step products gain nothing from threads).
+``OPENBLAS_NUM_THREADS=1`` (95 s with two threads while other processes kept the
+cores busy: threads for its small per-step products then cost more than they gain).
 
     python examples/lstm_adding.py [--length 50] [--epochs 12] [--quick]
 """
