@@ -21,3 +21,17 @@ def test_an_outer_product_above_and_below_the_einsum_size_matches_numpy(shapes, 
     np.testing.assert_array_equal(got, np.einsum(spec, a, b))
     small = a.shape[-1] * b.shape[-1] < OUTER_PRODUCT_EINSUM_SIZE
     assert small == (shapes[0] == (1, 10))  # the cases cover both sides of the threshold
+
+
+def test_a_product_reshaped_into_a_contiguous_out_is_written_in_place():
+    from tinynet.engine.contraction import Contraction
+
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((2, 3, 4)), rng.standard_normal((4, 5))
+    out = np.full((2, 3, 5), np.nan)
+    got = Contraction("Bij,jk->Bik")(a, b, out=out)
+    assert got is out
+    np.testing.assert_allclose(out, np.einsum("Bij,jk->Bik", a, b), rtol=1e-12)
+    transposed_out = np.full((5, 3, 2), np.nan).transpose(2, 1, 0)  # not C-contiguous: copied in
+    Contraction("Bij,jk->Bik")(a, b, out=transposed_out)
+    np.testing.assert_allclose(transposed_out, np.einsum("Bij,jk->Bik", a, b), rtol=1e-12)

@@ -243,7 +243,12 @@ def _plan_pair(
         plain = _PLAIN_MATMULS.get((left, right)) if matmul is np.matmul else None
         return plain or (lambda a, b, out: matmul(left(a), right(b), out=out))
 
+    product_shape = lead + (n["a"], n["b"])
+
     def run(a: Array, b: Array, out: Array | None) -> Array:
+        if final is None and out is not None and out.flags.c_contiguous:
+            matmul(left(a), right(b), out=out.reshape(product_shape))  # a view: no copy
+            return out
         y = matmul(left(a), right(b)).reshape(result_shape)
         return _into(out, y if final is None else y.transpose(final))
 
