@@ -9,7 +9,20 @@ import numpy as np
 
 from tinynet.engine.types import Array
 
-__all__ = ["checked_features"]
+__all__ = ["checked_features", "numeric_array"]
+
+
+def numeric_array(x: Any, name: str, expected: str = "an array of numbers") -> Array:
+    """``x`` as an ndarray of booleans, integers or floats (array-likes converted), or a
+    ``TypeError`` saying that ``name`` expects ``expected`` and what came."""
+    if not isinstance(x, np.ndarray):
+        try:
+            x = np.asarray(x)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{name} expects {expected}, got {type(x).__name__}") from err
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{name} expects numbers, got an array of dtype {x.dtype}")
+    return x
 
 
 def checked_features(x: Any, name: str, features: int, dtype: np.dtype[Any],
@@ -24,13 +37,7 @@ def checked_features(x: Any, name: str, features: int, dtype: np.dtype[Any],
     Layers call this only when their fast check (an ndarray of the right shape and
     dtype) fails, so it costs nothing per step.
     """
-    if not isinstance(x, np.ndarray):
-        try:
-            x = np.asarray(x)
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"{name} expects an array of numbers, got {type(x).__name__}") from err
-    if x.dtype.kind not in "biuf":
-        raise TypeError(f"{name} expects numbers, got an array of dtype {x.dtype}")
+    x = numeric_array(x, name)
     if x.ndim < 2 or x.shape[axis] != features:
         hint = ""
         if x.ndim == 1 and x.shape[0] == features:

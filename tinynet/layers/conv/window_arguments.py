@@ -11,6 +11,7 @@ import numpy as np
 from tinynet.engine.checks import check_int
 from tinynet.engine.types import Array, Shape
 from tinynet.engine.windows import windows_out_size
+from tinynet.layers.input_checks import numeric_array
 
 __all__ = ["Padding", "as_sizes", "padding_pairs", "output_sizes", "expected_shape", "check_image_shape",
            "checked_images", "SPATIAL_NAMES"]
@@ -94,13 +95,7 @@ def checked_images(x: Any, n: int, channels: int | None, dtype: np.dtype[Any] | 
     """``x`` as a float array ``(B, C, *spatial)`` of ``dtype`` (its own float dtype when
     ``None``), or a ``TypeError``/``ValueError`` naming ``layer``. The slow path of a
     convolution's or pooling's input check: the layer calls it only when its fast check fails."""
-    if not isinstance(x, np.ndarray):
-        try:
-            x = np.asarray(x)
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"{layer} expects an array of numbers, got {type(x).__name__}") from err
-    if x.dtype.kind not in "biuf":
-        raise TypeError(f"{layer} expects numbers, got an array of dtype {x.dtype}")
+    x = numeric_array(x, layer)
     check_image_shape(x.shape, n, channels, layer)
     if dtype is None:
         dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float64)

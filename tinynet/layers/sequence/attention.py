@@ -15,6 +15,7 @@ from tinynet.layers.base import Array, LayerLike
 from tinynet.layers.containers.merging import Merge
 from tinynet.layers.core.dense import Dense
 from tinynet.layers.initializers import Initializer, RngLike, as_generator, init_config, init_weight_and_bias
+from tinynet.layers.input_checks import numeric_array
 from tinynet.layers.parameter import Parameter
 
 __all__ = ["MultiHeadAttention", "masked_softmax"]
@@ -240,13 +241,7 @@ class MultiHeadAttention(Merge):
         dt = self.in_proj_weight.data.dtype
         if type(x) is np.ndarray and x.ndim == 3 and x.shape[-1] == self.embed_dim and x.dtype == dt:
             return x
-        if not isinstance(x, np.ndarray):
-            try:
-                x = np.asarray(x)
-            except (TypeError, ValueError) as err:
-                raise TypeError(f"{self._name()} {what} must be an array, got {type(x).__name__}") from err
-        if x.dtype.kind not in "biuf":
-            raise TypeError(f"{self._name()} {what} must hold numbers, got dtype {x.dtype}")
+        x = numeric_array(x, f"{self._name()} {what}", f"an array (batch, T, {self.embed_dim})")
         if x.ndim != 3 or x.shape[-1] != self.embed_dim:
             raise ValueError(f"{self._name()} expects {what} of shape (batch, T, {self.embed_dim}), "
                              f"got {x.shape}")

@@ -12,6 +12,7 @@ from tinynet.engine.checks import check_float_dtype, check_int, check_number
 from tinynet.engine.contraction import Plans
 from tinynet.layers.base import Array, Layer
 from tinynet.layers.initializers import RngLike, as_generator
+from tinynet.layers.input_checks import numeric_array
 from tinynet.layers.parameter import Parameter
 
 __all__ = ["PositionalEmbedding", "SinusoidalPositionalEncoding", "checked_sequence"]
@@ -20,13 +21,7 @@ __all__ = ["PositionalEmbedding", "SinusoidalPositionalEncoding", "checked_seque
 def checked_sequence(x: Any, name: str, dim: int, dtype: np.dtype[Any] | None) -> Array:
     """``x`` as a ``(B, T, dim)`` float array (cast to ``dtype`` when given), or an error
     naming the layer, the expected shape and what came."""
-    if not isinstance(x, np.ndarray):
-        try:
-            x = np.asarray(x)
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"{name} expects an array (batch, T, {dim}), got {type(x).__name__}") from err
-    if x.dtype.kind not in "biuf":
-        raise TypeError(f"{name} expects numbers, got an array of dtype {x.dtype}")
+    x = numeric_array(x, name, f"an array (batch, T, {dim})")
     if x.ndim != 3 or x.shape[-1] != dim:
         raise ValueError(f"{name} expects input of shape (batch, T, {dim}), got {x.shape}")
     if dtype is not None:
