@@ -35,3 +35,26 @@ def test_a_product_reshaped_into_a_contiguous_out_is_written_in_place():
     transposed_out = np.full((5, 3, 2), np.nan).transpose(2, 1, 0)  # not C-contiguous: copied in
     Contraction("Bij,jk->Bik")(a, b, out=transposed_out)
     np.testing.assert_allclose(transposed_out, np.einsum("Bij,jk->Bik", a, b), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("out", [False, True])
+def test_a_long_weight_gradient_sum_run_with_swapped_operands_matches_numpy(dtype, out):
+    # a convolution's weight gradient: (o, B h w) @ (B h w, c i j), the columns a transposed
+    # view; float32 runs it as (c i j, B h w) @ (B h w, o) and transposes the small result
+    from tinynet.engine.contraction import Contraction
+    from tinynet.engine.planning import _fewer_rows_first
+
+    rng = np.random.default_rng(2)
+    g = rng.standard_normal((8, 6, 10, 10)).astype(dtype)
+    cols = rng.standard_normal((3, 5, 5, 8, 10, 10)).astype(dtype)
+    spec = "Bohw,cijBhw->ocij"
+    target = np.empty((6, 3, 5, 5), dtype) if out else None
+    got = Contraction(spec)(g, cols, out=target)
+    assert got.dtype == dtype and (not out or got is target)
+    np.testing.assert_allclose(got, np.einsum(spec, g.astype(np.float64), cols.astype(np.float64)),
+                               rtol=1e-4 if dtype == np.float32 else 1e-12, atol=1e-4)
+    a, b = np.ones((6, 800), dtype), np.ones((75, 800), dtype).T
+    assert _fewer_rows_first(a, b) == (dtype == np.float32)
+    assert not _fewer_rows_first(a, np.ones((800, 75), dtype))  # b contiguous along n: no gain
+    assert not _fewer_rows_first(np.ones((64, 800), dtype), np.ones((100, 800), dtype).T)  # a large result
