@@ -79,10 +79,12 @@ class Pooling(Layer):
 
 
 class MaxPool(Pooling):
-    """The largest value of each window. Forward takes the maximum tap by tap (one
-    ``np.maximum`` per kernel tap over all windows at once) and keeps which tap held it
-    (the first one on ties, as PyTorch); backward routes each gradient there, scattered
-    with one ``np.add.at`` over all windows (overlapping windows add up)."""
+    """The largest value of each window. Forward runs over the kernel's taps (a few
+    whole-array operations per tap, over all windows at once), keeping the running
+    maximum and which tap first held it (the first one on ties, as PyTorch). Backward
+    routes each gradient there: for windows that do not overlap (stride at least the
+    kernel, the usual case) one masked product per tap written into the windows of the
+    input's gradient; for overlapping ones one ``np.add.at`` over all windows."""
 
     PAD_VALUE = -np.inf
 
@@ -90,21 +92,39 @@ class MaxPool(Pooling):
         view, padded_shape = self._windows(x)
         taps = [view[ALL + tap] for tap in np.ndindex(*self.kernel_size)]  # each (B, C, *out)
         y = taps[0].copy()
-        for tap in taps[1:]:
+        if not training:
+            for tap in taps[1:]:
+                np.maximum(y, tap, out=y)
+            return y
+        # where = the first tap holding the maximum; where += (index - where) * (tap > y) moves
+        # it to a larger tap (uint8 arithmetic, mod 256, is exact: index - where wraps back)
+        where = np.zeros(y.shape, dtype=np.intp if len(taps) > 255 else np.uint8)
+        larger, step = np.empty(y.shape, dtype=bool), np.empty_like(where)
+        for index, tap in enumerate(taps[1:], 1):
+            np.greater(tap, y, out=larger)
             np.maximum(y, tap, out=y)
-        if training:
-            where = np.full(y.shape, len(taps) - 1, dtype=np.intp if len(taps) > 255 else np.uint8)
-            for index in range(len(taps) - 2, -1, -1):  # ends at the first tap holding the maximum
-                where[taps[index] == y] = index
-            self.save_for_backward(where, padded_shape)
+            np.subtract(where.dtype.type(index), where, out=step)
+            np.multiply(step, larger, out=step)
+            where += step
+        self.save_for_backward(where, padded_shape)
         return y
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
         where, padded_shape = self.saved_for_backward()
+        if all(s >= k for s, k in zip(self.stride, self.kernel_size)):  # each input in one window
+            tiled = all(s == k and n * s == size for s, k, n, size  # every input in a window
+                        in zip(self.stride, self.kernel_size, where.shape[2:], padded_shape[2:]))
+            grad_padded = (np.empty if tiled else np.zeros)(padded_shape, dtype=grad_y.dtype)
+            view = windows(grad_padded, self.kernel_size, self.stride, self.ones, writeable=True)
+            chosen = np.empty(where.shape, dtype=bool)
+            for index, tap in enumerate(np.ndindex(*self.kernel_size)):
+                np.equal(where, index, out=chosen)
+                np.multiply(grad_y, chosen, out=view[ALL + tap])
+            return self._unpadded(grad_padded)
         # flat index into the padded input of each window's maximum: where its window
         # starts, plus the offset of the tap that held the maximum
-        starts, offsets = self._flat_positions(padded_shape, where.shape)
         grad_padded = np.zeros(padded_shape, dtype=grad_y.dtype)
+        starts, offsets = self._flat_positions(padded_shape, where.shape)
         np.add.at(grad_padded.reshape(-1), (starts + offsets[where]).reshape(-1), grad_y.reshape(-1))
         return self._unpadded(grad_padded)
 
