@@ -58,3 +58,22 @@ def test_a_long_weight_gradient_sum_run_with_swapped_operands_matches_numpy(dtyp
     assert _fewer_rows_first(a, b) == (dtype == np.float32)
     assert not _fewer_rows_first(a, np.ones((800, 75), dtype))  # b contiguous along n: no gain
     assert not _fewer_rows_first(np.ones((64, 800), dtype), np.ones((100, 800), dtype).T)  # a large result
+
+
+@pytest.mark.parametrize("shapes", [((3, 5, 5, 8, 10, 10), (6, 3, 5, 5)), ((2, 3, 4, 8), (5, 2, 3))])
+@pytest.mark.parametrize("out", [None, "C", "F"])
+def test_free_indices_split_around_the_other_operands_run_as_a_broadcast_matmul(shapes, out):
+    # a convolution's forward "cijBhw,ocij->Bohw": o sits between B and h w in the output
+    from tinynet.engine.contraction import Contraction
+    from tinynet.engine.planning import SPLIT_MIN_COLUMNS
+
+    rng = np.random.default_rng(3)
+    a, b = (rng.standard_normal(s) for s in shapes)
+    spec = "cijBhw,ocij->Bohw" if a.ndim == 6 else "cBhw,ocB->hocw"
+    want = np.einsum(spec, a, b)
+    target = None if out is None else np.empty(want.shape, order=out)
+    got = Contraction(spec)(a, b, out=target)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert target is None or got is target
+    if out is None and a.ndim == 6:
+        assert got.flags.c_contiguous and 100 >= SPLIT_MIN_COLUMNS  # written in the output's order

@@ -22,6 +22,11 @@ from tinynet.engine.types import Array
 # measures the crossover).
 OUTER_PRODUCT_EINSUM_SIZE = 16384
 
+# A product whose output interleaves one operand's free indices around the other's runs
+# as a matmul broadcast over the leading ones when each product has this many columns
+# (_plan_split_rows).
+SPLIT_MIN_COLUMNS = 64
+
 # A float32 GEMM summing at least this many products may run with its operands swapped
 # (_fewer_rows_first).
 GEMM_LONG_SUM = 512
@@ -242,6 +247,10 @@ def _plan_pair(
     result_letters = batch + free_a + free_b
     result_shape = tuple(sizes[c] for c in result_letters)
     final = _permutation(result_letters, out)
+    if final is not None and not batch and n["k"] > 1:
+        split = _plan_split_rows(ta, tb, out, free_a, free_b, contracted, sizes, operands)
+        if split is not None:
+            return split
     # Nothing to sum (an outer product, e.g. a weight gradient at batch size 1): BLAS's
     # GEMM with an inner size of 1 is several times slower than a broadcast multiply,
     # and a large broadcast multiply slower than einsum's outer-product loop.
@@ -259,6 +268,41 @@ def _plan_pair(
             return out
         y = matmul(left(a), right(b)).reshape(result_shape)
         return _into(out, y if final is None else y.transpose(final))
+
+    return run
+
+
+def _plan_split_rows(ta: str, tb: str, out: str, free_a: list[str], free_b: list[str],
+                     contracted: list[str], sizes: dict[str, int],
+                     operands: tuple[Array, ...]) -> Runner | None:
+    """A product whose output puts ``b``'s free indices between ``a``'s, as a convolution's
+    ``"cijBhw,ocij->Bohw"`` (``B`` before ``o``, ``h w`` after): one GEMM gives ``(B h w, o)``,
+    and its transpose into the output order is a copy as large as the result. Instead a
+    matmul broadcast over ``a``'s leading indices, ``(o, cij) @ (B, cij, hw) -> (B, o, hw)``,
+    writes the output order directly (LeNet's first convolution: 1.16 -> 0.28 ms with the
+    copy, one thread). ``None`` (the plain GEMM) unless ``a`` is then a view and each of
+    the broadcast products has at least ``SPLIT_MIN_COLUMNS`` columns."""
+    at = out.index(free_b[0]) if free_b else 0
+    lead, rest = out[:at], out[at + len(free_b):]
+    if not lead or not rest or out[at:at + len(free_b)] != "".join(free_b) \
+            or sorted(lead + rest) != sorted(free_a):
+        return None
+    n_lead, n_rest = prod(sizes[c] for c in lead), prod(sizes[c] for c in rest)
+    n_b, n_k = prod(sizes[c] for c in free_b), prod(sizes[c] for c in contracted)
+    if n_rest < SPLIT_MIN_COLUMNS or n_lead > n_rest:
+        return None
+    left = _preparer(ta, [list(lead), contracted, list(rest)], (n_lead, n_k, n_rest),
+                     operands[0].shape, sizes)
+    right = _preparer(tb, [free_b, contracted], (n_b, n_k), operands[1].shape, sizes)
+    if not np.may_share_memory(left(operands[0]), operands[0]):
+        return None  # a would be copied: the plain GEMM's transposing copy is no worse
+    product_shape, out_shape = (n_lead, n_b, n_rest), tuple(sizes[c] for c in out)
+
+    def run(a: Array, b: Array, out: Array | None) -> Array:
+        if out is not None and out.flags.c_contiguous:
+            np.matmul(right(b), left(a), out=out.reshape(product_shape))
+            return out
+        return _into(out, np.matmul(right(b), left(a)).reshape(out_shape))
 
     return run
 

@@ -98,13 +98,13 @@ class Convolution(Layer):
             x = checked_images(x, self.SPATIAL, self.in_channels, w.dtype, self._name())
         padded = pad(x, self.pads)
         cols = self._columns(padded)
-        # BLAS gives (B *out, o); one pass makes y a contiguous (B, o, *out) and adds the bias, so the
-        # layers after it and the gradients coming back share one layout (mixed ones are slow).
-        product = self.plans[self.FORWARD](cols, w)
-        if self.bias is None:
-            y = np.ascontiguousarray(product)
-        else:
-            y = np.add(product, self.bias.data.reshape(self._per_channel), order="C")
+        # y is a contiguous (B, o, *out), so the layers after it and the gradients coming back
+        # share one layout (mixed ones are slow); the engine writes it there directly.
+        y = np.empty((cols.shape[1 + self.SPATIAL], self.out_channels, *cols.shape[2 + self.SPATIAL:]),
+                     dtype=w.dtype)
+        self.plans[self.FORWARD](cols, w, out=y)
+        if self.bias is not None:
+            y += self.bias.data.reshape(self._per_channel)
         if training:
             self.save_for_backward(cols, padded.shape)
         else:
@@ -223,8 +223,10 @@ class Conv2D(Convolution):
         dcols[c,i,j,B,h,w] = sum_o g[B,o,h,w] W[o,c,i,j]             GRAD_COLUMNS "Bohw,ocij->cijBhw"
         dx[B,c,h s + i d, w s + j d] += dcols[c,i,j,B,h,w]          (col2im: kh kw strided adds)
 
-    Each spec is one BLAS call: ``(B h w, c i j) @ (c i j, o)`` forward, ``(o, B h w) @
-    (B h w, c i j)`` for the weight, ``(c i j, o) @ (o, B h w)`` for the columns.
+    The engine runs each spec as BLAS: ``(o, c i j) @ (B, c i j, h w)`` forward (a matmul
+    broadcast over ``B``, written straight into ``y``'s order), ``(o, B h w) @ (B h w, c i j)``
+    for the weight (in float32 ``(c i j, B h w) @ (B h w, o)``, transposed), ``(c i j, o) @
+    (o, B h w)`` for the columns.
 
     Args: ``in_channels``, ``out_channels``, ``kernel_size`` (an int or a pair);
     ``stride=1``, ``padding=0`` (an int, a pair, ``"same"`` (stride 1) or ``"valid"``),
