@@ -118,7 +118,7 @@ class SoftmaxCrossEntropy(Loss):
             at_label: Array = _row_starts(z.shape) + t.astype(np.intp, copy=False)  # t_N, flat
             self._state: tuple[Any, ...] = (exp, sums, at_label, labels, logits.shape)
             picked = shifted.reshape(-1).take(at_label)
-            return float((np.log(sums) - picked).sum()) / n
+            return float(np.add.reduce(np.log(sums) - picked)) / n
         self._state = (exp, sums, t, labels, logits.shape)
         log_p = shifted - np.log(sums)[:, None]
         return -float(einsum(self.LOSS, t.astype(log_p.dtype, copy=False), log_p)) / n

@@ -88,3 +88,16 @@ def test_training_through_fit_matches_the_unfused_optimizer_bit_for_bit():
         results.append([p.data.copy() for p in model.parameters()])
     for a, b in zip(*results):
         assert np.array_equal(a, b)
+
+
+def test_a_moved_again_parameter_with_a_cleared_gradient_reads_zero():
+    ps = params((2, 2), (2,))
+    opt = tn.SGD(ps, lr=1.0, fused=True)
+    ps[1].grad[...] = 5.0  # stale numbers behind the flag...
+    ps[1].zero_grad()  # ...cleared
+    ps[0].data = np.zeros((2, 2))  # forces a move at the next step
+    ps[0].add_grad(np.ones((2, 2)))
+    before = ps[1].data.copy()
+    opt.step()
+    assert np.array_equal(ps[1].data, before)
+    assert np.array_equal(ps[0].data, -np.ones((2, 2)))

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from tinynet.engine.contraction import Plans, einsum
 from tinynet.engine.sizes import check_size
 
-__all__ = ["Parameter", "aligned_empty"]
+__all__ = ["Parameter", "aligned_empty", "ready_in", "zero_grads"]
 
 
 ALIGNMENT = 64  # bytes: a cache line
@@ -95,16 +95,6 @@ class Parameter:
         grad[...] = self._grad
         self.data, self._grad = data, grad
 
-    def ready_in(self, data: NDArray[Any], grad: NDArray[Any]) -> bool:
-        """Whether the values and the gradient are still the arrays given to :meth:`move_to`;
-        if so, a gradient cleared since its last use is written as zeros first, so that an
-        update reading ``grad`` directly sees what ``self.grad`` would give."""
-        if self.data is not data or self._grad is not grad:
-            return False
-        if self._grad_is_zero:
-            grad[...] = 0
-        return True
-
     def zero_grad(self) -> None:
         """Clear the gradient: the next :meth:`accumulate` overwrites instead of adding."""
         self._grad_is_zero = True
@@ -132,3 +122,22 @@ class Parameter:
 
     def __repr__(self) -> str:
         return f"Parameter(name={self.name!r}, shape={self.shape}, dtype={self.dtype})"
+
+
+def zero_grads(params: list[Parameter]) -> None:
+    """``p.zero_grad()`` for every parameter of ``params``, in one call (``fit`` does it
+    before every step)."""
+    for p in params:
+        p._grad_is_zero = True
+
+
+def ready_in(params: list[Parameter], views: list[tuple[NDArray[Any], NDArray[Any]]]) -> bool:
+    """Whether each parameter's values and gradient are still the ``(data, grad)`` arrays
+    given to its :meth:`Parameter.move_to`; if so, a gradient cleared since its last use is
+    written as zeros, so that an update reading the arrays directly sees what ``grad`` gives."""
+    for p, (data, grad) in zip(params, views):
+        if p.data is not data or p._grad is not grad:
+            return False
+        if p._grad_is_zero:
+            grad[...] = 0
+    return True

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from tinynet.engine.types import Array
-from tinynet.layers.parameter import ALIGNMENT, Parameter, aligned_empty
+from tinynet.layers.parameter import ALIGNMENT, Parameter, aligned_empty, ready_in
 
 __all__ = ["FlatGroup", "flat_groups"]
 
@@ -60,10 +60,9 @@ class FlatGroup:
         """``(data, grad)``, the flat values and gradients, ready for an update: every
         parameter still lives in them, and a gradient cleared by ``zero_grad`` since its
         last use reads as zeros (as ``p.grad`` would)."""
-        for p, (data, grad) in zip(self.params, self._views):
-            if not p.ready_in(data, grad):
-                self._move()
-                return self.buffers()
+        if not ready_in(self.params, self._views):
+            self._move()
+            ready_in(self.params, self._views)  # true now; it writes the cleared gradients' zeros
         return self.data, self.grad
 
 

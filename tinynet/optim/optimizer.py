@@ -76,6 +76,12 @@ class Optimizer:
         """Apply one update to every parameter from its current ``.grad``."""
         raise NotImplementedError
 
+    def flat_buffers(self) -> list[NDArray[Any]] | None:
+        """The flat arrays that hold every parameter's values when this optimizer keeps
+        them in such buffers (a fused ``SGD``: ``tinynet.optim.flat``), else ``None``."""
+        groups = getattr(self, "_flat", None)
+        return [group.buffers()[0] for group in groups] if groups else None
+
     def zero_grad(self) -> None:
         """Set every parameter's gradient to zero (``backward`` adds into it)."""
         for p in self.params:

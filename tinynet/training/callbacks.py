@@ -118,6 +118,8 @@ class CallbackList:
         self._epoch_begin = _hooks(self.callbacks, "on_epoch_begin")
         self._batch_end = _hooks(self.callbacks, "on_batch_end")
         self._epoch_end = _hooks(self.callbacks, "on_epoch_end")
+        if len(self._batch_end) == 1:  # the usual case (History alone): no loop per batch
+            self.batch_end = self._batch_end[0]  # type: ignore[method-assign]
 
     def train_begin(self, run: Run) -> None:
         for callback in self.callbacks:

@@ -10,8 +10,11 @@ the parameters per epoch.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from tinynet.engine.types import Array
 from tinynet.layers.parameter import Parameter
 
 __all__ = ["ParameterGuard"]
@@ -24,17 +27,25 @@ class ParameterGuard:
     first loss is finite, and on divergence :meth:`broken` / :meth:`restore`.
     """
 
-    def __init__(self, params: list[Parameter]) -> None:
+    def __init__(self, params: list[Parameter], optimizer: Any = None) -> None:
         self.params = params
-        self._good = [p.data.copy() for p in params]  # the values fit started from
+        # An optimizer that keeps exactly these parameters in flat buffers: one copy per buffer
+        flat = getattr(optimizer, "flat_buffers", None)
+        same = {id(p) for p in getattr(optimizer, "params", ())} == {id(p) for p in params}
+        self._flat = flat if callable(flat) and same and flat() is not None else None
+        self._good = [values.copy() for values in self._arrays()]  # the values fit started from
         self._candidate = [np.empty_like(values) for values in self._good]
         self.good_epoch = 1  # the epoch that started from the good values
         self._candidate_epoch = 1
 
+    def _arrays(self) -> list[Array]:
+        """The live arrays that hold the parameters' values."""
+        return self._flat() if self._flat is not None else [p.data for p in self.params]
+
     def begin_epoch(self, epoch: int) -> None:
         """Copy the values the epoch starts from (trusted only after :meth:`trust`)."""
-        for saved, p in zip(self._candidate, self.params):
-            np.copyto(saved, p.data)
+        for saved, values in zip(self._candidate, self._arrays()):
+            np.copyto(saved, values)
         self._candidate_epoch = epoch
 
     def trust(self) -> None:
@@ -48,6 +59,6 @@ class ParameterGuard:
 
     def restore(self) -> int:
         """Write the good values back into the parameters; return the epoch they started."""
-        for p, saved in zip(self.params, self._good):
-            np.copyto(p.data, saved)
+        for values, saved in zip(self._arrays(), self._good):
+            np.copyto(values, saved)
         return self.good_epoch

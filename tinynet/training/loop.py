@@ -17,6 +17,7 @@ import numpy as np
 from tinynet.data.loader import DataLoader
 from tinynet.engine.checks import check_choice, check_int
 from tinynet.layers.base import LayerLike, check_layer
+from tinynet.layers.parameter import zero_grads
 from tinynet.losses import Loss
 from tinynet.optim.clipping import clipped_step
 from tinynet.training.callbacks import PROGRESS_MODES, Callback, CallbackList, History, Run, display_callbacks
@@ -156,7 +157,7 @@ class _Steps:
         self.params = model.parameters()
         self.step = optimizer.step  # fit replaces it by one that clips the gradients first, if asked
         self.metric_fns, self.listeners, self.history = metric_fns, listeners, history
-        self.guard = ParameterGuard(self.params)
+        self.guard = ParameterGuard(self.params, optimizer)
 
     def diverged(self, epoch: int, batch: int, value: float) -> TrainingDiverged:
         """The error for a non-finite ``value``, after putting back good parameters if
@@ -178,8 +179,7 @@ class _Steps:
         guard = self.guard
         guard.begin_epoch(epoch)
         for batch, (xb, yb) in enumerate(loader, 1):
-            for param in params:
-                param.zero_grad()
+            zero_grads(params)
             output = model.forward(xb, True)
             value = compute(output, yb)
             if not isfinite(value):
