@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tinynet.engine.windows import add_windows, pad, windows, windows_out_size
+from tinynet.engine.windows import add_wide_windows, add_windows, pad, windows, windows_out_size
 
 
 @st.composite
@@ -80,3 +80,20 @@ def test_a_window_larger_than_the_input_is_refused():
     assert windows_out_size(4, 3, 1, 2) == 0 and windows_out_size(5, 3, 2, 2) == 1
     with pytest.raises(ValueError, match=r"kernel spanning \(5, 1\) does not fit .* \(4, 4\)"):
         windows(np.ones((1, 1, 4, 4)), (3, 1), (1, 1), (2, 1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=window_cases())
+def test_add_wide_windows_equals_add_windows_at_stride_one(case):
+    # windows computed over whole rows (zero past the last window) add up to the same gradient
+    shape, kernel, _, dilation, _, seed = case
+    n = len(kernel)
+    out = tuple(windows_out_size(size, k, 1, d) for size, k, d in zip(shape[2:], kernel, dilation))
+    cols = np.random.default_rng(seed).standard_normal((*shape[:2], *out, *kernel))
+    wide = np.zeros((*shape[:2], out[0], *shape[3:], *kernel))
+    wide[(slice(None),) * 3 + tuple(slice(0, o) for o in out[1:])] = cols
+    want = add_windows(cols, shape, (1,) * n, dilation)
+    np.testing.assert_allclose(add_wide_windows(wide, shape, dilation), want, rtol=1e-12, atol=1e-12)
+    if n == 2 and out[1] != shape[3]:
+        with pytest.raises(ValueError, match="do not span"):
+            add_wide_windows(cols, shape, dilation)

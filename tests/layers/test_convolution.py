@@ -67,12 +67,15 @@ def test_the_columns_array_is_reused_from_step_to_step():
     layer = tn.Conv2D(2, 4, 3, padding=1, rng=0)
     x = np.random.default_rng(0).standard_normal((2, 2, 6, 6))
     layer.backward(np.ones(layer.forward(x).shape))
-    assert len(layer.scratch) == 1
+    assert len(layer.scratch) == 3  # the columns; at stride 1 the widened gradient and its columns
     layer.forward(x)
-    assert len(layer.scratch) == 0  # taken again, and held until this call's backward
+    assert len(layer.scratch) == 2  # the columns taken again, and held until this call's backward
     layer.backward(np.ones((2, 4, 6, 6)), need_input_grad=False)
     layer(x)  # inference gives the columns back at once
-    assert len(layer.scratch) == 1
+    assert len(layer.scratch) == 3
+    strided = tn.Conv2D(2, 4, 3, stride=2, rng=0)
+    strided.backward(np.ones(strided.forward(x).shape))
+    assert len(strided.scratch) == 1  # the columns, their gradient written into them
 
 
 def test_output_sizes_follow_pytorchs_formula():

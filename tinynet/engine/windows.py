@@ -18,6 +18,7 @@ kernel offsets (``kh kw`` strided adds for a 2-D kernel), never over positions.
 from __future__ import annotations
 
 from itertools import product
+from math import prod
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from tinynet.engine.types import Array
 
-__all__ = ["windows", "pad", "add_windows", "windows_out_size", "ALL"]
+__all__ = ["windows", "pad", "add_windows", "add_wide_windows", "windows_out_size", "ALL"]
 
 ALL: tuple[Any, ...] = (Ellipsis,)
 """Index the leading axes whole: ``x[ALL + spatial]`` indexes the trailing spatial axes."""
@@ -94,3 +95,30 @@ def add_windows(cols: Array, shape: tuple[int, ...], stride: tuple[int, ...],
         result[ALL + where] += cols[ALL + offset]
     return result
 
+
+
+def add_wide_windows(cols: Array, shape: tuple[int, ...], dilation: tuple[int, ...]) -> Array:
+    """:func:`add_windows` for stride 1 from *wide* windows: every spatial axis but the
+    first spans the input's full size, and the entries past the last window there are zero.
+
+    Shape: ``(B, C, h, *spatial[1:], *kernel) -> shape = (B, C, *spatial)``, e.g. for a
+    2-D kernel ``cols[b, c, p, q, i, j]`` with ``q`` over the whole width ``W`` and zero
+    for ``q > W - dilation (kw - 1) - 1``. Then each window row continues into the next
+    one in memory, so each kernel offset is one add over ``h W`` contiguous values per
+    image and channel (plain :func:`add_windows` adds rows of only the output's width,
+    which numpy runs several times slower), shifted by the offset's flat position; the
+    zero entries land past a row's end, where they change nothing.
+    """
+    n = (cols.ndim - 2) // 2
+    lead, kernel, spatial = cols.shape[:2], cols.shape[2 + n:], shape[2:]
+    if cols.shape[3:2 + n] != spatial[1:]:
+        raise ValueError(f"add_wide_windows: windows {cols.shape} do not span the input's "
+                         f"trailing spatial sizes {spatial[1:]}")
+    size, run = prod(spatial), prod(cols.shape[2:2 + n])
+    steps = [prod(spatial[axis + 1:]) for axis in range(n)]  # flat step of each spatial axis
+    result = np.zeros((*lead, size), dtype=cols.dtype)
+    for offset in product(*(range(k) for k in kernel)):
+        start = sum(i * d * step for i, d, step in zip(offset, dilation, steps))
+        length = min(run, size - start)  # what lies past the end is a last row's zeros
+        result[:, :, start:start + length] += cols[ALL + offset].reshape(*lead, run)[:, :, :length]
+    return result.reshape(shape)

@@ -14,7 +14,7 @@ from tinynet.engine.checks import check_float_dtype, check_int
 from tinynet.engine.contraction import Plans
 from tinynet.engine.scratch import ScratchPool
 from tinynet.engine.types import Shape
-from tinynet.engine.windows import ALL, add_windows, pad, windows
+from tinynet.engine.windows import ALL, add_wide_windows, add_windows, pad, windows
 from tinynet.layers.base import Array, Layer
 from tinynet.layers.conv.window_arguments import (
     Padding,
@@ -119,13 +119,34 @@ class Convolution(Layer):
         if not need_input_grad:
             self.scratch.give(cols)
             return None
-        grad_cols = self.plans[self.GRAD_COLUMNS](grad_y, self.weight.data, out=cols)  # cols are used up
-        grad_padded = add_windows(grad_cols.transpose(self._from_columns), padded_shape,
-                                  self.stride, self.dilation)
-        self.scratch.give(cols)
+        if self.SPATIAL > 1 and self.stride == (1,) * self.SPATIAL:
+            self.scratch.give(cols)
+            grad_padded = self._wide_input_grad(grad_y, padded_shape)
+        else:
+            grad_cols = self.plans[self.GRAD_COLUMNS](grad_y, self.weight.data, out=cols)  # cols are used up
+            grad_padded = add_windows(grad_cols.transpose(self._from_columns), padded_shape,
+                                      self.stride, self.dilation)
+            self.scratch.give(cols)
         inside = tuple(slice(before, size - after)
                        for (before, after), size in zip(self.pads, padded_shape[2:]))
         return grad_padded[ALL + inside]
+
+    def _wide_input_grad(self, grad_y: Array, padded_shape: tuple[int, ...]) -> Array:
+        """The padded input's gradient at stride 1: ``GRAD_COLUMNS`` on ``g`` widened with zeros
+        to the padded input's size on every spatial axis but the first, then
+        :func:`~tinynet.engine.windows.add_wide_windows` (one contiguous add per kernel tap,
+        where rows as narrow as the output make numpy several times slower)."""
+        batch, _, rows, *across = grad_y.shape
+        wide = self.scratch.take((*grad_y.shape[:3], *padded_shape[3:]), grad_y.dtype)
+        wide.fill(0)
+        wide[(slice(None),) * 3 + tuple(slice(0, size) for size in across)] = grad_y
+        grad_cols = self.scratch.take((self.in_channels, *self.kernel_size, batch, rows, *padded_shape[3:]),
+                                      grad_y.dtype)
+        self.plans[self.GRAD_COLUMNS](wide, self.weight.data, out=grad_cols)
+        grad_padded = add_wide_windows(grad_cols.transpose(self._from_columns), padded_shape, self.dilation)
+        self.scratch.give(grad_cols)
+        self.scratch.give(wide)
+        return grad_padded
 
     def _columns(self, padded: Array) -> Array:
         """im2col: the windows of the padded input copied into one contiguous ``(C, *k, B, *out)``
