@@ -77,3 +77,24 @@ def test_free_indices_split_around_the_other_operands_run_as_a_broadcast_matmul(
     assert target is None or got is target
     if out is None and a.ndim == 6:
         assert got.flags.c_contiguous and 100 >= SPLIT_MIN_COLUMNS  # written in the output's order
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("out", [None, "C", "F"])
+def test_a_tiny_result_of_a_long_sum_runs_batched_then_summed(dtype, out):
+    # a few-channel convolution's weight gradient: 3 x 4 results, each a sum over 2 x 16 x 16
+    from tinynet.engine.contraction import Contraction
+    from tinynet.engine.planning import SUMMED_BATCH_MIN, TINY_RESULT
+
+    rng = np.random.default_rng(4)
+    g = rng.standard_normal((2, 3, 16, 16)).astype(dtype)
+    cols = rng.standard_normal((1, 2, 2, 2, 16, 16)).astype(dtype)
+    spec = "Bohw,cijBhw->ocij"
+    assert 3 * 4 <= TINY_RESULT and 16 * 16 >= SUMMED_BATCH_MIN
+    want = np.einsum(spec, g.astype(np.float64), cols.astype(np.float64))
+    target = None if out is None else np.empty(want.shape, dtype, order=out)
+    got = Contraction(spec)(g, cols, out=target)
+    assert got.dtype == dtype and (target is None or got is target)
+    np.testing.assert_allclose(got, want, rtol=1e-4 if dtype == np.float32 else 1e-12, atol=1e-4)
+    swapped = Contraction("cijBhw,Bohw->cijo")(cols, g)  # the result transposed: still right
+    np.testing.assert_allclose(swapped, want.transpose(1, 2, 3, 0), rtol=1e-4, atol=1e-4)

@@ -27,6 +27,11 @@ OUTER_PRODUCT_EINSUM_SIZE = 16384
 # (_plan_split_rows).
 SPLIT_MIN_COLUMNS = 64
 
+# A product with at most TINY_RESULT results, summed over an index of at least
+# SUMMED_BATCH_MIN terms per batch, runs as a matmul batched over its other summed indices,
+# then summed (_plan_summed_batches).
+TINY_RESULT, SUMMED_BATCH_MIN = 512, 256
+
 # A float32 GEMM summing at least this many products may run with its operands swapped
 # (_fewer_rows_first).
 GEMM_LONG_SUM = 512
@@ -241,6 +246,10 @@ def _plan_pair(
     shape_a, shape_b = (lead + (n["a"], n["k"]), lead + (n["k"], n["b"]))
     left = _preparer(ta, [batch, free_a, contracted], shape_a, operands[0].shape, sizes)
     right = _preparer(tb, [batch, contracted, free_b], shape_b, operands[1].shape, sizes)
+    if not batch and n["a"] * n["b"] <= TINY_RESULT:
+        summed = _plan_summed_batches(ta, tb, out, free_a, free_b, contracted, sizes, operands)
+        if summed is not None:
+            return summed
     if not order_chosen and _fewer_rows_first(left(operands[0]), right(operands[1])):
         swapped = _plan_pair(tb, ta, out, sizes, operands[::-1], order_chosen=True)
         return lambda a, b, result: swapped(b, a, result)
@@ -267,6 +276,45 @@ def _plan_pair(
             matmul(left(a), right(b), out=out.reshape(product_shape))  # a view: no copy
             return out
         y = matmul(left(a), right(b)).reshape(result_shape)
+        return _into(out, y if final is None else y.transpose(final))
+
+    return run
+
+
+def _plan_summed_batches(ta: str, tb: str, out: str, free_a: list[str], free_b: list[str],
+                         contracted: list[str], sizes: dict[str, int],
+                         operands: tuple[Array, ...]) -> Runner | None:
+    """A tiny result summed over a long index, as the weight gradient of a convolution with
+    few channels, ``"Bohw,cijBhw->ocij"`` with ``o c i j = 6 x 25``: BLAS's GEMM runs such a
+    ``(6, 50176) @ (50176, 25)`` far below its speed, while a matmul batched over the first
+    summed index and then summed over it, ``(B, o, hw) @ (B, hw, cij) -> (B, o, cij) ->
+    (o, cij)``, runs 3-6x faster (0.25 ms against 0.9-1.7 ms, float32, one or two
+    threads). ``None`` unless both operands are then views and each batched product
+    still sums at least ``SUMMED_BATCH_MIN`` terms."""
+    split = 1
+    while split < len(contracted) and prod(sizes[c] for c in contracted[split:]) >= SUMMED_BATCH_MIN:
+        lead, rest = contracted[:split], contracted[split:]
+        n_lead, n_rest = prod(sizes[c] for c in lead), prod(sizes[c] for c in rest)
+        n_a, n_b = prod(sizes[c] for c in free_a), prod(sizes[c] for c in free_b)
+        left = _preparer(ta, [lead, free_a, rest], (n_lead, n_a, n_rest), operands[0].shape, sizes)
+        right = _preparer(tb, [lead, rest, free_b], (n_lead, n_rest, n_b), operands[1].shape, sizes)
+        if np.may_share_memory(left(operands[0]), operands[0]) \
+                and np.may_share_memory(right(operands[1]), operands[1]):
+            return _summed_runner(left, right, (n_a, n_b), tuple(sizes[c] for c in free_a + free_b),
+                                  _permutation(free_a + free_b, out))
+        split += 1
+    return None
+
+
+def _summed_runner(left: Callable[[Array], Array], right: Callable[[Array], Array],
+                   product_shape: tuple[int, ...], result_shape: tuple[int, ...],
+                   final: tuple[int, ...] | None) -> Runner:
+    def run(a: Array, b: Array, out: Array | None) -> Array:
+        batches = np.matmul(left(a), right(b))
+        if final is None and out is not None and out.flags.c_contiguous:
+            np.sum(batches, axis=0, out=out.reshape(product_shape))
+            return out
+        y = batches.sum(axis=0).reshape(result_shape)
         return _into(out, y if final is None else y.transpose(final))
 
     return run
