@@ -98,3 +98,16 @@ def test_a_tiny_result_of_a_long_sum_runs_batched_then_summed(dtype, out):
     np.testing.assert_allclose(got, want, rtol=1e-4 if dtype == np.float32 else 1e-12, atol=1e-4)
     swapped = Contraction("cijBhw,Bohw->cijo")(cols, g)  # the result transposed: still right
     np.testing.assert_allclose(swapped, want.transpose(1, 2, 3, 0), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("spec, shape", [("Bohw->o", (4, 3, 5, 6)), ("Bot->o", (2, 7, 3)),
+                                         ("aBCd->BC", (2, 3, 4, 5))])
+def test_a_sum_around_a_kept_middle_block_matches_numpy(spec, shape):
+    from tinynet.engine.contraction import Contraction
+
+    x = np.random.default_rng(5).standard_normal(shape)
+    want = np.einsum(spec, x)
+    np.testing.assert_allclose(Contraction(spec)(x), want, rtol=1e-12, atol=1e-12)
+    out = np.empty(want.shape)
+    assert Contraction(spec)(x, out=out) is out
+    np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)

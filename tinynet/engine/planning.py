@@ -159,6 +159,15 @@ def _plan_reduce(term: str, out: str, sizes: dict[str, int], dtype: np.dtype[Any
             return lambda x, out: np.matmul(ones, x, out=out)
         flat = (n_summed, n_kept)
         return lambda x, out: _into(out, np.matmul(ones, x.reshape(flat)).reshape(kept_shape))
+    block = "".join(kept)
+    if final is None and block in term and not term.startswith(block) and not term.endswith(block):
+        # e.g. "Bohw->o" (a convolution's bias gradient): the axes after the kept block, then
+        # those before it, summed by two products on reshaped views (no transposing copy)
+        before, after = term.index(block), len(term) - term.index(block) - len(block)
+        shape = (prod(sizes[c] for c in term[:before]), n_kept, prod(sizes[c] for c in term[-after:]))
+        ones_after, ones_before = np.ones(shape[2], dtype=dtype), np.ones(shape[0], dtype=dtype)
+        return lambda x, out: _into(out, np.matmul(ones_before, np.matmul(x.reshape(shape), ones_after))
+                                    .reshape(kept_shape))
     order = [term.index(c) for c in kept + summed]
 
     def run(x: Array, out: Array | None) -> Array:
