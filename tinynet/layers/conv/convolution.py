@@ -41,7 +41,11 @@ class Convolution(Layer):
     :func:`~tinynet.engine.windows.add_windows` (col2im: one strided add per kernel tap),
     which measured faster than an einsum over the gradient's transposed windows
     (docs/einsum.md). The columns' gradient has the columns' shape and is written into
-    their array, which then goes back to ``self.scratch`` for the next forward.
+    their array, which then goes back to ``self.scratch`` for the next forward. A 2-D
+    convolution at stride 1 computes it instead over whole rows (``g`` widened with zeros,
+    two more arrays from ``self.scratch``), so that col2im is one contiguous add per tap
+    (:func:`~tinynet.engine.windows.add_wide_windows`; rows as narrow as the output
+    make numpy's adds several times slower).
     """
 
     SPATIAL = 0
