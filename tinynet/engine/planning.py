@@ -297,8 +297,8 @@ def _plan_summed_batches(ta: str, tb: str, out: str, free_a: list[str], free_b: 
     few channels, ``"Bohw,cijBhw->ocij"`` with ``o c i j = 6 x 25``: BLAS's GEMM runs such a
     ``(6, 50176) @ (50176, 25)`` far below its speed, while a matmul batched over the first
     summed index and then summed over it, ``(B, o, hw) @ (B, hw, cij) -> (B, o, cij) ->
-    (o, cij)``, runs 3-6x faster (0.25 ms against 0.9-1.7 ms, float32, one or two
-    threads). ``None`` unless both operands are then views and each batched product
+    (o, cij)``, runs several times faster (``benchmarks/cnn.py`` measures the LeNet step).
+    ``None`` unless both operands are then views and each batched product
     still sums at least ``SUMMED_BATCH_MIN`` terms."""
     split = 1
     while split < len(contracted) and prod(sizes[c] for c in contracted[split:]) >= SUMMED_BATCH_MIN:
@@ -336,9 +336,9 @@ def _plan_split_rows(ta: str, tb: str, out: str, free_a: list[str], free_b: list
     ``"cijBhw,ocij->Bohw"`` (``B`` before ``o``, ``h w`` after): one GEMM gives ``(B h w, o)``,
     and its transpose into the output order is a copy as large as the result. Instead a
     matmul broadcast over ``a``'s leading indices, ``(o, cij) @ (B, cij, hw) -> (B, o, hw)``,
-    writes the output order directly (LeNet's first convolution: 1.16 -> 0.28 ms with the
-    copy, one thread). ``None`` (the plain GEMM) unless ``a`` is then a view and each of
-    the broadcast products has at least ``SPLIT_MIN_COLUMNS`` columns."""
+    writes the output order directly, with no copy. ``None`` (the plain GEMM) unless ``a``
+    is then a view and each of the broadcast products has at least ``SPLIT_MIN_COLUMNS``
+    columns."""
     at = out.index(free_b[0]) if free_b else 0
     lead, rest = out[:at], out[at + len(free_b):]
     if not lead or not rest or out[at:at + len(free_b)] != "".join(free_b) \
@@ -368,10 +368,10 @@ def _fewer_rows_first(a: Array, b: Array) -> bool:
     """Whether ``a (m, k) @ b (k, n)`` runs faster as ``(b.T @ a.T).T``: OpenBLAS's float32
     GEMM with both operands contiguous along ``k`` (``b`` a transposed view, as a weight
     gradient's columns are) runs about twice as fast with the longer side as rows when
-    ``m < n`` and the sum is long (a convolution's weight gradient: ``(6, 50176) @
-    (50176, 25)`` 1.14 ms, ``(25, 50176) @ (50176, 6)`` 0.55 ms, one thread); float64 and
-    the other layouts measured no gain. Only for a result no larger than the sum (a
-    gradient summed over many positions), whose transposing copy then costs little."""
+    ``m < n`` and the sum is long (a convolution's weight gradient, ``(6, 50176) @
+    (50176, 25)``); float64 and the other layouts measured no gain. Only for a result no
+    larger than the sum (a gradient summed over many positions), whose transposing copy
+    then costs little."""
     m, k, n = a.shape[0], a.shape[-1], b.shape[-1]
     return (a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype == np.float32
             and m < n and k >= GEMM_LONG_SUM and m * n <= k
