@@ -13,6 +13,7 @@ from tinynet.engine.contraction import Plans
 from tinynet.engine.scratch import ScratchPool
 from tinynet.layers.base import Array, Layer
 from tinynet.layers.initializers import RngLike, as_generator
+from tinynet.layers.input_checks import numeric_array
 from tinynet.layers.parameter import Parameter
 
 __all__ = ["RecurrentLayer"]
@@ -69,13 +70,7 @@ class RecurrentLayer(Layer):
                 and x.dtype == w.dtype:
             return x
         name = f"{type(self).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size})"
-        if not isinstance(x, np.ndarray):
-            try:
-                x = np.asarray(x)
-            except (TypeError, ValueError) as err:
-                raise TypeError(f"{name} expects an array of numbers, got {type(x).__name__}") from err
-        if x.dtype.kind not in "biuf":
-            raise TypeError(f"{name} expects numbers, got an array of dtype {x.dtype}")
+        x = numeric_array(x, name)
         wanted = f"(batch, time, {self.input_size})"
         if x.ndim != 3 or x.shape[2] != self.input_size:
             hint = ""
