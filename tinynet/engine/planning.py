@@ -1,6 +1,6 @@
-"""How an einsum spec becomes BLAS calls: parse it, expand an ellipsis into plain
-letters, and plan one ``np.matmul`` on reshaped, transposed views (or a product with a
-ones vector for a plain sum; ``np.einsum`` with a cached path for anything else).
+"""How an einsum spec becomes BLAS calls: read it (:mod:`tinynet.engine.specs`), then plan
+one ``np.matmul`` on reshaped, transposed views (or a product with a ones vector for a
+plain sum; ``np.einsum`` with a cached path for anything else).
 
 :mod:`tinynet.engine.contraction` calls :func:`plan` once per (spec, shapes, dtypes)
 and keeps the runner it returns.
@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from tinynet.engine.specs import expand_ellipsis, index_sizes, parse_spec
 from tinynet.engine.types import Array
 
 # An outer product (nothing summed) with at least this many results runs as np.einsum,
@@ -36,44 +37,10 @@ TINY_RESULT, SUMMED_BATCH_MIN = 512, 256
 # (_fewer_rows_first).
 GEMM_LONG_SUM = 512
 
-__all__ = ["parse_spec", "plan", "Runner"]
+__all__ = ["parse_spec", "plan", "Runner"]  # parse_spec: from tinynet.engine.specs
 
 Runner = Callable[..., Array]
 """A planned spec: ``runner(*operands, out)`` returns the result (written into ``out`` if given)."""
-
-
-def parse_spec(spec: str, n_operands: int) -> tuple[list[str], str]:
-    """Split ``"ab,bc->ac"`` into ``(["ab", "bc"], "ac")``.
-
-    Without ``->`` the output is, as in numpy, the indices that occur once,
-    in alphabetical order. Raises ``ValueError`` naming the spec when it does
-    not match the number of operands or uses characters einsum does not know.
-    """
-    if not isinstance(spec, str):
-        raise TypeError(f"einsum spec must be a str, got {type(spec).__name__}")
-    compact = spec.replace(" ", "")
-    if "->" in compact:
-        lhs, out = compact.split("->", 1)
-    else:
-        lhs, out = compact, None
-    inputs = lhs.split(",")
-    if len(inputs) != n_operands:
-        raise ValueError(
-            f"einsum spec {spec!r} names {len(inputs)} operand(s) but {n_operands} were given"
-        )
-    if out is None:
-        letters = "".join(inputs).replace(".", "")
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    for term in [*inputs, out]:
-        bad = [c for c in term.replace("...", "") if not c.isalpha()]
-        if bad:
-            raise ValueError(f"einsum spec {spec!r}: {bad[0]!r} is not an index letter")
-    missing = sorted(set(out.replace("...", "")) - set("".join(inputs)))
-    if missing:
-        raise ValueError(f"einsum spec {spec!r}: output index {missing[0]!r} is in no operand")
-    if len(set(out)) != len(out) and "..." not in out:
-        raise ValueError(f"einsum spec {spec!r}: an output index is repeated")
-    return inputs, out
 
 
 def plan(spec: str, operands: tuple[Array, ...]) -> Runner:
@@ -81,7 +48,7 @@ def plan(spec: str, operands: tuple[Array, ...]) -> Runner:
     operands = tuple(np.asarray(a) for a in operands)
     inputs, out = parse_spec(spec, len(operands))
     if "..." in spec:
-        explicit = _expand_ellipsis(inputs, out, operands)
+        explicit = expand_ellipsis(inputs, out, operands)
         if explicit is None:
             return _plan_fallback(spec, operands)
         inputs, out = explicit
@@ -93,47 +60,12 @@ def plan(spec: str, operands: tuple[Array, ...]) -> Runner:
             )
     simple = "..." not in out and all(len(set(t)) == len(t) for t in [*inputs, out])
     if simple:
-        sizes = _index_sizes(spec, inputs, operands)
+        sizes = index_sizes(spec, inputs, operands)
         if len(operands) == 2:
             return _plan_pair(inputs[0], inputs[1], out, sizes, operands)
         if len(operands) == 1 and set(out) < set(inputs[0]):
             return _plan_reduce(inputs[0], out, sizes, operands[0].dtype)
     return _plan_fallback(spec, operands)
-
-
-def _expand_ellipsis(inputs: list[str], out: str,
-                     operands: tuple[Array, ...]) -> tuple[list[str], str] | None:
-    """``"...i,oi->...o"`` on a ``(B, T, i)`` operand as ``"ABi,oi->ABo"``: the ellipsis
-    becomes letters the spec does not use, so the planner sees plain indices. ``None``
-    (numpy's einsum then runs it) when the ellipses of the operands differ in shape,
-    i.e. when they would broadcast."""
-    used = set("".join(inputs) + out)
-    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in used]
-    shape: tuple[int, ...] | None = None
-    for term, op in zip(inputs, operands):
-        if "..." in term:
-            n = op.ndim - (len(term) - 3)
-            start = term.index("...")
-            here = op.shape[start:start + n] if n > 0 else ()
-            if n < 0 or (shape is not None and here != shape):
-                return None
-            shape = here
-    if shape is None or len(shape) > len(spare):
-        return None
-    letters = "".join(spare[:len(shape)])
-    return [term.replace("...", letters) for term in inputs], out.replace("...", letters)
-
-
-def _index_sizes(spec: str, inputs: list[str], operands: tuple[Array, ...]) -> dict[str, int]:
-    sizes: dict[str, int] = {}
-    for term, op in zip(inputs, operands):
-        for letter, n in zip(term, op.shape):
-            if sizes.setdefault(letter, n) != n:
-                raise ValueError(
-                    f"einsum spec {spec!r}: index {letter!r} has size {sizes[letter]} in one "
-                    f"operand and {n} in another (shapes {[o.shape for o in operands]})"
-                )
-    return sizes
 
 
 def _plan_fallback(spec: str, operands: tuple[Array, ...]) -> Runner:
