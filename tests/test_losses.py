@@ -202,3 +202,116 @@ def test_labels_in_a_column_get_a_hint_to_flatten_them():
     with pytest.raises(ValueError, match=r"target of shape \(4, 1\) holds one label per row in a column; "
                                          r"flatten it to labels \(4,\) with target.ravel\(\)"):
         tn.SoftmaxCrossEntropy().forward(np.zeros((4, 3)), np.zeros((4, 1), int))
+
+
+# -- weights: SoftmaxCrossEntropy(weight=), SigmoidBinaryCrossEntropy(pos_weight=), sample weights --
+
+CLASS_WEIGHT = np.array([1.0, 2.0, 0.5, 3.0])
+
+
+@pytest.mark.parametrize("shape", [(7, 4), (3, 5, 4)], ids=["(B,C)", "(B,T,C)"])
+@pytest.mark.parametrize("one_hot", [False, True], ids=["labels", "one-hot"])
+def test_class_weights_match_pytorch_cross_entropy(shape, one_hot):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal(shape) * 2
+    t = rng.integers(0, 4, shape[:-1])
+    target = np.eye(4)[t] if one_hot else t
+    loss = tn.SoftmaxCrossEntropy(weight=CLASS_WEIGHT)
+    value, grad = loss.forward(z, target), loss.backward()
+    zt = torch.tensor(z, requires_grad=True)
+    classes_second = zt if len(shape) == 2 else zt.movedim(-1, 1)  # torch wants (B, C, T)
+    tt = torch.tensor(target if not one_hot or len(shape) == 2 else np.moveaxis(target, -1, 1))
+    ref = torch.nn.functional.cross_entropy(classes_second, tt, weight=torch.tensor(CLASS_WEIGHT))
+    ref.backward()
+    assert value == pytest.approx(ref.item(), rel=1e-9, abs=1e-12)
+    np.testing.assert_allclose(grad, zt.grad.numpy(), rtol=1e-9, atol=1e-12)
+    assert tn.gradcheck(loss, z, target) < 1e-7
+
+
+@pytest.mark.parametrize("pos_weight, shape", [(2.5, (8,)), ([2.0, 0.5], (6, 2))])
+def test_pos_weight_matches_pytorch_bce_with_logits(pos_weight, shape):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    z, t = rng.standard_normal(shape) * 3, rng.integers(0, 2, shape)
+    loss = tn.SigmoidBinaryCrossEntropy(pos_weight=pos_weight)
+    value, grad = loss.forward(z, t), loss.backward()
+    zt = torch.tensor(z, requires_grad=True)
+    ref = torch.nn.functional.binary_cross_entropy_with_logits(
+        zt, torch.tensor(t, dtype=torch.float64), pos_weight=torch.tensor(pos_weight, dtype=torch.float64))
+    ref.backward()
+    assert value == pytest.approx(ref.item(), rel=1e-9)
+    np.testing.assert_allclose(grad, zt.grad.numpy(), rtol=1e-9, atol=1e-12)
+    assert tn.gradcheck(loss, z, t) < 1e-7
+
+
+def test_unit_weights_give_the_unweighted_loss_and_float32_stays_float32():
+    rng = np.random.default_rng(2)
+    z, t = rng.standard_normal((9, 3)).astype(np.float32), rng.integers(0, 3, 9)
+    plain, weighted = tn.SoftmaxCrossEntropy(), tn.SoftmaxCrossEntropy(weight=[1, 1, 1])
+    assert weighted.forward(z, t) == pytest.approx(plain.forward(z, t), rel=1e-6)
+    grad = weighted.backward()
+    assert grad.dtype == np.float32
+    np.testing.assert_allclose(grad, plain.backward(), rtol=1e-5, atol=1e-7)
+    bce = tn.SigmoidBinaryCrossEntropy(pos_weight=2.0)
+    bce.forward(z[:, 0], t % 2)
+    assert bce.backward().dtype == np.float32
+
+
+def test_weighted_losses_rebuild_from_their_config_and_pickle():
+    import pickle
+
+    loss = tn.SoftmaxCrossEntropy(weight=CLASS_WEIGHT)
+    assert loss.config() == {"weight": CLASS_WEIGHT.tolist()} and tn.SoftmaxCrossEntropy().config() == {}
+    assert repr(loss) == "SoftmaxCrossEntropy(weight=[1.0, 2.0, 0.5, 3.0])"
+    z, t = np.random.default_rng(3).standard_normal((5, 4)), np.array([0, 1, 2, 3, 1])
+    for twin in (type(loss)(**loss.config()), pickle.loads(pickle.dumps(loss))):
+        assert twin.forward(z, t) == loss.forward(z, t)
+        np.testing.assert_array_equal(twin.backward(), loss.backward())
+    bce = tn.SigmoidBinaryCrossEntropy(pos_weight=3.0)
+    assert type(bce)(**bce.config()).config() == {"pos_weight": 3.0}
+
+
+@pytest.mark.parametrize("make", [tn.SoftmaxCrossEntropy, lambda: tn.SoftmaxCrossEntropy(weight=CLASS_WEIGHT),
+                                  tn.SigmoidBinaryCrossEntropy, tn.MeanSquaredError],
+                         ids=["softmax", "softmax-weighted", "bce", "mse"])
+def test_integer_sample_weights_equal_repeated_rows(make):
+    """sum_n s_n l_n / sum_n s_n (scikit-learn's sample_weight): weight 2 counts a row twice,
+    weight 0 drops it, for the value and the gradient."""
+    rng = np.random.default_rng(4)
+    loss = make()
+    binary = isinstance(loss, (tn.SigmoidBinaryCrossEntropy, tn.MeanSquaredError))
+    z = rng.standard_normal((6,) if binary else (6, 4))
+    t = rng.integers(0, 2 if binary else 4, 6)
+    s = np.array([2, 0, 1, 3, 1, 0])
+    value = loss.compute_weighted(z, t, s.astype(float))
+    grad = loss.backward_weighted()
+    repeated = loss.forward(np.repeat(z, s, axis=0), np.repeat(t, s))
+    grad_repeated = np.add.reduceat(loss.backward(), np.cumsum(np.r_[0, s[s > 0]])[:-1], axis=0)
+    assert value == pytest.approx(repeated, rel=1e-12)
+    np.testing.assert_allclose(grad[s > 0], grad_repeated, rtol=1e-10, atol=1e-15)
+    assert not grad[s == 0].any()
+    assert loss.compute_weighted(z, t, np.zeros(6)) == 0 and not loss.backward_weighted().any()
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: tn.SoftmaxCrossEntropy(weight=[1.0, -1.0, 1.0]), "finite and >= 0"),
+    (lambda: tn.SoftmaxCrossEntropy(weight=[1.0, np.nan, 1.0]), "finite and >= 0"),
+    (lambda: tn.SoftmaxCrossEntropy(weight=[[1.0, 2.0]]), r"one number per class, shape \(C,\)"),
+    (lambda: tn.SoftmaxCrossEntropy(weight="heavy"), "must be numbers"),
+    (lambda: tn.SigmoidBinaryCrossEntropy(pos_weight=-2), "finite and >= 0"),
+    (lambda: tn.SigmoidBinaryCrossEntropy(pos_weight=np.inf), "finite and >= 0"),
+])
+def test_bad_weights_are_refused_at_construction(make, match):
+    with pytest.raises((ValueError, TypeError), match=match) as info:
+        make()
+    assert "weight" in error_text(info)
+
+
+def test_weights_of_the_wrong_length_are_refused_before_any_step():
+    z, t = np.zeros((4, 3)), np.array([0, 1, 2, 0])
+    with pytest.raises(ValueError, match="weight has 2 entries but the model gives 3 classes") as info:
+        tn.SoftmaxCrossEntropy(weight=[1.0, 2.0]).forward(z, t)
+    error_text(info)
+    with pytest.raises(ValueError, match="pos_weight has 3 entries but the logits have 2 columns"):
+        tn.SigmoidBinaryCrossEntropy(pos_weight=[1, 2, 3]).forward(np.zeros((4, 2)), np.zeros((4, 2)))

@@ -54,11 +54,29 @@ class Loss:
     def backward(self) -> Array:
         raise NotImplementedError
 
+    def compute_weighted(self, logits: Array, target: Array, sample_weight: Array | None) -> float:
+        """The batch's loss with one weight per sample: ``sum_n s_n l_n / sum_n s_n``
+        (scikit-learn's ``sample_weight``; a sample's positions or values share its
+        weight). Shape: ``sample_weight (B,)``, non-negative. A batch whose weights are
+        all zero gives 0 and a zero gradient. Not validated (``fit`` checked everything);
+        :meth:`backward_weighted` gives its gradient."""
+        raise NotImplementedError(f"{type(self).__name__} does not take sample weights")
+
+    def backward_weighted(self) -> Array:
+        """``dL/dlogits`` of the last :meth:`compute_weighted`, the logits' shape."""
+        raise NotImplementedError(f"{type(self).__name__} does not take sample weights")
+
+    def config(self) -> dict[str, Any]:
+        """The constructor's arguments as plain JSON values: ``type(loss)(**loss.config())``
+        rebuilds it (what a model file stores next to the loss's name)."""
+        return {}
+
     def __call__(self, logits: Array, target: Array) -> float:
         return self.forward(logits, target)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
 
     def check_target(self, target: Array, output_shape: tuple[int, ...], name: str = "target") -> None:
         """Raise ``ValueError`` unless ``target`` (``B`` rows) fits logits whose rows are
@@ -98,14 +116,54 @@ class SoftmaxCrossEntropy(Loss):
 
         L        = -1/N sum_{N,c} t[N,c] log p[N,c]        "Nc,Nc->"
         dL/dz    = (p - t) / N
+
+    ``weight``: one non-negative weight per class, shape ``(C,)``, as PyTorch's
+    ``CrossEntropyLoss(weight=)``. With labels the mean is weighted,
+    ``L = sum_N w[t_N] l_N / sum_N w[t_N]``; with one-hot targets each row's loss
+    is scaled by its class's weight and, as in PyTorch, divided by the row count:
+    ``L = sum_N w[t_N] l_N / N``. ``dL/dz[N] = w[t_N] (p[N] - t[N]) / D`` with ``D``
+    that denominator. Per-sample weights (``fit(..., sample_weight=)``) multiply in.
     """
 
     task = "multiclass"
     LOSS = "Nc,Nc->"
     ROW_SUM = "Nc->N"
 
-    def __init__(self) -> None:
+    def __init__(self, weight: Any = None) -> None:
         self.plans = Plans()
+        self.weight = None if weight is None else _checked_weights(weight, "SoftmaxCrossEntropy weight",
+                                                                    ndim=1)
+        if self.weight is not None:  # chosen once: the unweighted path stays as it was
+            self.compute = self._compute_class_weighted  # type: ignore[method-assign]
+            self.backward = self.backward_weighted  # type: ignore[method-assign]
+
+    def config(self) -> dict[str, Any]:
+        return {} if self.weight is None else {"weight": self.weight.tolist()}
+
+    def _compute_class_weighted(self, logits: Array, target: Array) -> float:
+        return self.compute_weighted(logits, target, None)
+
+    def compute_weighted(self, logits: Array, target: Array, sample_weight: Array | None) -> float:
+        z = logits if logits.ndim == 2 else logits.reshape(-1, logits.shape[-1])  # (N, C) rows
+        labels = target.ndim < logits.ndim
+        t = (target if labels else target.argmax(axis=-1)).reshape(-1).astype(np.intp, copy=False)
+        sample = _row_weights(sample_weight, logits.shape[0], z.shape[0], z.dtype)
+        ones = np.ones(z.shape[0], z.dtype) if sample is None else sample
+        rows = ones if self.weight is None else ones * self.weight.astype(z.dtype, copy=False)[t]
+        total = float((rows if labels else ones).sum())  # PyTorch: one-hot rows count, unweighted
+        scale = rows / z.dtype.type(total) if total > 0 else np.zeros_like(rows)
+        shifted, exp = shifted_exp(z)
+        sums = exp.sum(axis=-1)
+        at_label = _row_starts(z.shape) + t
+        per_row = np.log(sums) - shifted.reshape(-1).take(at_label)  # -log p[N, t_N]
+        self._weighted_state: tuple[Any, ...] = (exp, sums, at_label, scale, logits.shape)
+        return float(scale @ per_row)
+
+    def backward_weighted(self) -> Array:
+        exp, sums, at_label, scale, shape = _weighted_state(self)
+        grad = exp * (scale / sums)[:, None]
+        grad.reshape(-1)[at_label] -= scale
+        return grad if len(shape) == 2 else grad.reshape(shape)
 
     def compute(self, logits: Array, target: Array) -> float:
         z = logits if logits.ndim == 2 else logits.reshape(-1, logits.shape[-1])  # (N, C) rows
@@ -142,6 +200,9 @@ class SoftmaxCrossEntropy(Loss):
             raise ValueError("SoftmaxCrossEntropy needs logits (B, ..., classes); the model gives "
                              "one value per sample: use SigmoidBinaryCrossEntropy for two classes")
         n_classes, positions = output_shape[-1], output_shape[:-1]
+        if self.weight is not None and len(self.weight) != n_classes:
+            raise ValueError(f"SoftmaxCrossEntropy: weight has {len(self.weight)} entries but the model "
+                             f"gives {n_classes} classes; pass one weight per class")
         if target.shape[1:] == positions:
             if target.dtype.kind == "f":
                 if not np.isfinite(target).all() or not (target == np.round(target)).all():
@@ -187,11 +248,51 @@ class SigmoidBinaryCrossEntropy(Loss):
 
         L      = 1/N sum_N [max(z, 0) - t z + log1p(exp(-|z|))]     "N->"
         dL/dz  = (sigmoid(z) - t) / N
+
+    ``pos_weight``: the weight of the positive term, as PyTorch's
+    ``BCEWithLogitsLoss(pos_weight=)``: a non-negative number, or one per output column
+    (shape ``(K,)`` for ``(B, K)`` logits). With ``a = 1 + (pos_weight - 1) t``::
+
+        l      = (1 - t) z + a softplus(-z),   dl/dz = (1 - t) - a (1 - sigmoid(z))
     """
 
     task = "binary"
     vector_logits = True
     LOSS = "N->"
+
+    def __init__(self, pos_weight: Any = None) -> None:
+        self.pos_weight = None if pos_weight is None else _checked_weights(
+            pos_weight, "SigmoidBinaryCrossEntropy pos_weight", ndim=None)
+        if self.pos_weight is not None:  # chosen once: the unweighted path stays as it was
+            self.compute = self._compute_pos_weighted  # type: ignore[method-assign]
+            self.backward = self.backward_weighted  # type: ignore[method-assign]
+
+    def config(self) -> dict[str, Any]:
+        return {} if self.pos_weight is None else {"pos_weight": self.pos_weight.tolist()}
+
+    def _compute_pos_weighted(self, logits: Array, target: Array) -> float:
+        return self.compute_weighted(logits, target, None)
+
+    def compute_weighted(self, logits: Array, target: Array, sample_weight: Array | None) -> float:
+        z = logits.reshape(-1)
+        t = target.reshape(-1).astype(z.dtype, copy=False)
+        e = np.exp(-np.abs(z))
+        p = sigmoid(z, e)
+        if self.pos_weight is None:
+            per_value = np.maximum(z, 0) - t * z + np.log1p(e)
+            slope = p - t
+        else:
+            pw = self.pos_weight.astype(z.dtype, copy=False)
+            a = 1 + (np.broadcast_to(pw, logits.shape).reshape(-1) - 1) * t
+            per_value = (1 - t) * z + a * (np.maximum(-z, 0) + np.log1p(e))  # softplus(-z)
+            slope = (1 - t) - a * (1 - p)
+        scale = _scale(sample_weight, logits.shape[0], z)
+        self._weighted_state: tuple[Any, ...] = (scale * slope, logits.shape)
+        return float(scale @ per_value) if scale.ndim else float(per_value.sum() * scale)
+
+    def backward_weighted(self) -> Array:
+        grad, shape = _weighted_state(self)
+        return grad.reshape(shape)
 
     def compute(self, logits: Array, target: Array) -> float:
         z = logits.reshape(-1)
@@ -208,6 +309,10 @@ class SigmoidBinaryCrossEntropy(Loss):
 
     def check_target(self, target: Array, output_shape: tuple[int, ...], name: str = "target") -> None:
         """0/1 labels shaped like the logits (``(B,)`` and ``(B, 1)`` interchangeable)."""
+        columns = output_shape[-1] if output_shape else 1
+        if self.pos_weight is not None and self.pos_weight.size not in (1, columns):
+            raise ValueError(f"SigmoidBinaryCrossEntropy: pos_weight has {self.pos_weight.size} entries "
+                             f"but the logits have {columns} columns; pass one number or one per column")
         if not _same_rows(target, output_shape):
             if len(output_shape) == 1 and output_shape[0] > 1 and target.ndim == 1:
                 raise ValueError(f"SigmoidBinaryCrossEntropy needs one logit per sample (model output "
@@ -241,6 +346,17 @@ class MeanSquaredError(Loss):
     vector_logits = True
     LOSS = "N,N->"
 
+    def compute_weighted(self, logits: Array, target: Array, sample_weight: Array | None) -> float:
+        y = logits.reshape(-1)
+        diff = y - target.reshape(-1).astype(y.dtype, copy=False)
+        scale = _scale(sample_weight, logits.shape[0], y)
+        self._weighted_state: tuple[Any, ...] = (2 * scale * diff, logits.shape)
+        return float((scale * diff) @ diff)
+
+    def backward_weighted(self) -> Array:
+        grad, shape = _weighted_state(self)
+        return grad.reshape(shape)
+
     def compute(self, logits: Array, target: Array) -> float:
         y = logits.reshape(-1)
         diff = y - target.reshape(-1).astype(y.dtype, copy=False)
@@ -261,6 +377,46 @@ class MeanSquaredError(Loss):
                     if target.ndim == 1 else "")
             raise ValueError(f"MeanSquaredError: {name} must have shape (B{', ' if shape else ''}{shape}) "
                              f"to match the model's outputs, got {target.shape}{hint}")
+
+
+def _checked_weights(weight: Any, name: str, ndim: int | None) -> Array:
+    """Weights as a float64 array: finite, non-negative, ``ndim``-D (any of 0-D or 1-D if ``None``)."""
+    try:
+        array = np.array(weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be numbers, got {weight!r}"[:200]) from None
+    if (ndim is not None and array.ndim != ndim) or array.ndim > 1 or array.size == 0:
+        what = "one number per class, shape (C,)" if ndim == 1 else "a number or one per output column"
+        raise ValueError(f"{name} must be {what}, got shape {array.shape}")
+    if not np.isfinite(array).all() or (array < 0).any():
+        raise ValueError(f"{name} must be finite and >= 0, got {array.tolist()}"[:200])
+    array.flags.writeable = False
+    return array
+
+
+def _row_weights(sample_weight: Array | None, batch: int, n: int, dtype: Any) -> Array | None:
+    """Each of the ``n`` rows' (positions' or values') weight: its sample's, in ``dtype``."""
+    if sample_weight is None:
+        return None
+    weights = sample_weight.astype(dtype, copy=False)
+    return weights if n == batch else np.repeat(weights, n // batch)
+
+
+def _scale(sample_weight: Array | None, batch: int, values: Array) -> Array:
+    """The factor of each value in a weighted mean, ``s_n / sum s`` (0 when all weights are 0),
+    or the 0-D ``1/N`` without weights. Shape: ``(N,)`` or ``()``."""
+    rows = _row_weights(sample_weight, batch, values.shape[0], values.dtype)
+    if rows is None:
+        return values.dtype.type(1 / values.shape[0])
+    total = rows.sum()
+    return rows / total if total > 0 else np.zeros_like(rows)
+
+
+def _weighted_state(loss: Loss) -> tuple[Any, ...]:
+    state: tuple[Any, ...] | None = getattr(loss, "_weighted_state", None)
+    if state is None:
+        raise RuntimeError(f"{type(loss).__name__}.backward called before forward")
+    return state
 
 
 @lru_cache(maxsize=64)
