@@ -160,3 +160,46 @@ def test_one_hot_checks_its_size_before_allocating():
     with pytest.raises(ValueError, match=r"one_hot: an array of shape \(2, 1000000000001\) \(float64\) needs "
                                          r"16,000,000,000,016 bytes"):
         tn.one_hot(np.array([0, 10**12]))
+
+
+@pytest.fixture(scope="module")
+def disk(tmp_path_factory: pytest.TempPathFactory):
+    return tmp_path_factory.mktemp("mapped")
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 40), batch=st.integers(1, 45), shuffle=st.booleans(),
+       last=st.sampled_from(["keep", "drop", "fill"]), seed=st.integers(0, 1000),
+       file_dtype=st.sampled_from(["float64", "float32", "int32"]),
+       dtype=st.sampled_from([None, "float32", "float64"]), layout=st.sampled_from(["one", "tuple", "y"]))
+def test_a_memmap_gives_the_in_memory_batches_bit_for_bit(disk, n, batch, shuffle, last, seed, file_dtype,
+                                                          dtype, layout):
+    """Over arrays in a file (np.load mmap_mode='r'), the loader gives the batches it gives over
+    the same arrays in memory, for the same seed: same rows, same dtype, same bits."""
+    if last in ("drop", "fill") and batch > n:  # refused: see test_every_row_once_per_epoch
+        return
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((n, 3)) * 100).astype(file_dtype)
+    z = rng.standard_normal((n, 2, 2))
+    y = rng.standard_normal(n) if layout == "y" else np.arange(n)
+    np.save(disk / "x.npy", x)
+    np.save(disk / "y.npy", y)
+    xm, ym = np.load(disk / "x.npy", mmap_mode="r"), np.load(disk / "y.npy", mmap_mode="r")
+    if layout == "tuple":  # a mapped input next to one in memory
+        memory, mapped = (x, z), (xm, z)
+    elif layout == "y":  # x in memory, only the targets mapped
+        memory, mapped = x, x
+    else:
+        memory, mapped = x, xm
+    options = dict(batch_size=batch, shuffle=shuffle, last_batch=last, dtype=dtype)
+    expected = tn.DataLoader(memory, y, rng=seed, **options)
+    loader = tn.DataLoader(mapped, ym, rng=seed, **options)
+    assert loader._mapped is not None and expected._mapped is None
+    for _ in range(2):  # a second epoch: a fresh permutation from the same generator state
+        got, want = list(loader), list(expected)
+        assert len(got) == len(want) == len(loader)
+        for (xb, yb), (xe, ye) in zip(got, want):
+            for b, e in zip(xb if layout == "tuple" else [xb], xe if layout == "tuple" else [xe]):
+                assert type(b) is np.ndarray and b.dtype == e.dtype
+                np.testing.assert_array_equal(b, e, strict=True)
+            np.testing.assert_array_equal(yb, ye, strict=True)

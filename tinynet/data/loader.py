@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
 
+from tinynet.data.mapped import (
+    Mapped,
+    PageBudget,
+    check_cast_range,
+    check_mapped,
+    check_mapped_target,
+    file_mapping,
+)
 from tinynet.engine.checks import as_float_array, check_choice, check_float_dtype, check_int
 from tinynet.engine.sizes import check_size
 from tinynet.engine.types import Array
@@ -57,16 +66,22 @@ class DataLoader:
         dtype: DTypeLike | None = None,
     ) -> None:
         self._names, arrays = _unpack_inputs(x)
-        checked = []
-        for name, array in zip(self._names or ["x"], arrays):
-            where = "DataLoader x" if self._names is None else f"DataLoader x[{name!r}]"
-            array = as_float_array(array, where, min_ndim=2 if self._names is None else 1,
-                                   keep_integers=dtype is None)
-            if dtype is not None:
-                array = _cast_finite(array, check_float_dtype(dtype, "DataLoader dtype"),
-                                     where.removeprefix("DataLoader "))
-            checked.append(array)
-        self.y = as_target(y, "DataLoader y")
+        # Arrays in a file mapping are read batch by batch (see _mapped_batches); `_mapped` stays
+        # None for arrays in memory, so their batches take the zero-copy path with no extra step.
+        self._mapped: list[Mapped | None] | None = None
+        if any(file_mapping(a)[0] for a in [*arrays, y]):
+            checked, self._mapped, self.y = _check_mapped_inputs(self._names, arrays, y, dtype)
+        else:
+            checked = []
+            for name, array in zip(self._names or ["x"], arrays):
+                where = "DataLoader x" if self._names is None else f"DataLoader x[{name!r}]"
+                array = as_float_array(array, where, min_ndim=2 if self._names is None else 1,
+                                       keep_integers=dtype is None)
+                if dtype is not None:
+                    array = _cast_finite(array, check_float_dtype(dtype, "DataLoader dtype"),
+                                         where.removeprefix("DataLoader "))
+                checked.append(array)
+            self.y = as_target(y, "DataLoader y")
         for name, array in zip(self._names or ["x"], checked):
             if array.shape[0] != self.y.shape[0]:
                 where = "x" if self._names is None else f"x[{name!r}]"
@@ -122,6 +137,8 @@ class DataLoader:
         return self.n_samples
 
     def __iter__(self) -> Iterator[tuple[Inputs, Array]]:
+        if self._mapped is not None:
+            return self._mapped_pairs()
         if self.shuffle or self.last_batch == "fill":
             return self._pairs()
         # Unshuffled batches are the same views every epoch: cut once, for as long as the
@@ -165,7 +182,44 @@ class DataLoader:
             yield (*[np.concatenate([x[start:], whole[extra]]) for x, whole in zip(xs, self._arrays)],
                    np.concatenate([y[start:], self.y[extra]]))
 
+    def _mapped_pairs(self) -> Iterator[tuple[Inputs, Array]]:
+        names = self._names
+        for *xs, yb in self._mapped_batches():
+            yield (xs[0] if names is None else _pack(names, xs)), yb
+
+    def _mapped_batches(self) -> Iterator[list[Array]]:
+        """The batches of ``_batches`` (the same rows, bit for bit, for the same rng) read from
+        arrays in a file mapping one batch at a time: a shuffled batch is gathered from its
+        rows of the permutation, each batch is cast on its own, and the pages read are
+        released as they add up (:class:`tinynet.data.mapped.PageBudget`)."""
+        assert self._mapped is not None
+        sources = [*self._arrays, self.y]
+        casts = [None if m is None else m.dtype for m in self._mapped] + [None]
+        budget = PageBudget(sources, [None if m is None else m.pages for m in self._mapped]
+                            + [file_mapping(self.y)[1]])
+        n, size = self.n_samples, self.batch_size
+        full, rest = divmod(n, size)
+        order = self.rng.permutation(n) if self.shuffle else None
+
+        def batch(rows: slice | Array) -> list[Array]:
+            out = [a[rows] for a in sources]
+            budget.read(len(out[-1]), gathered=order is not None)
+            return [b if dtype is None else b.astype(dtype) for b, dtype in zip(out, casts)]
+
+        for start in range(0, full * size, size):
+            yield batch(slice(start, start + size) if order is None else order[start:start + size])
+        if rest and self.last_batch == "keep":
+            yield batch(slice(full * size, n) if order is None else order[full * size:])
+        elif rest and self.last_batch == "fill":
+            tail = np.arange(full * size, n) if order is None else order[full * size:]
+            extra = self.rng.integers(0, n, size - rest)
+            yield batch(np.concatenate([tail, extra]))
+
     def __getstate__(self) -> dict[str, Any]:
+        if self._mapped is not None:
+            raise TypeError("a DataLoader over a file mapping (np.memmap) cannot be pickled: its data "
+                            "would be copied; send the file's path and open it with "
+                            "np.load(path, mmap_mode='r') where the loader is needed")
         return {**self.__dict__, "_views": None}  # views are re-cut, not pickled as copies
 
     def with_dtype(self, dtype: DTypeLike) -> DataLoader:
@@ -177,11 +231,33 @@ class DataLoader:
         """A twin loader whose inputs are cast to ``dtype`` once; integer inputs stay as
         they are with ``keep_integers`` (token ids for a layer that takes integers)."""
         dtype = check_float_dtype(dtype, "dtype")
+        if self._mapped is not None:
+            return self._mapped_cast(dtype, keep_integers)
         twin = copy.copy(self)
         names = [f"x[{name!r}]" for name in self._names] if self._names is not None else ["x"]
         twin._arrays = [a if a.dtype == dtype or (keep_integers and a.dtype.kind in "iu")
                         else _read_only(_cast_finite(a, dtype, name))
                         for a, name in zip(self._arrays, names)]
+        return twin
+
+    def _mapped_cast(self, dtype: np.dtype[Any], keep_integers: bool) -> DataLoader:
+        """``cast`` for a loader over mapped arrays: they stay on disk and each batch is cast
+        (in-memory inputs alongside them are cast once, as usual)."""
+        assert self._mapped is not None
+        twin = copy.copy(self)
+        names = [f"x[{name!r}]" for name in self._names] if self._names is not None else ["x"]
+        arrays, records = [], []
+        for a, record, name in zip(self._arrays, self._mapped, names):
+            keep = a.dtype == dtype or (keep_integers and a.dtype.kind in "iu")
+            if record is None:
+                a = a if keep else _read_only(_cast_finite(a, dtype, name))
+            else:
+                if not keep:
+                    check_cast_range(a, record, dtype, name)
+                record = replace(record, dtype=None if keep else dtype)
+            arrays.append(a)
+            records.append(record)
+        twin._arrays, twin._mapped = arrays, records
         return twin
 
     def __repr__(self) -> str:
@@ -202,6 +278,35 @@ def _unpack_inputs(x: Inputs) -> tuple[list[str] | tuple[int, ...] | None, list[
             raise ValueError("DataLoader x as a tuple needs at least one input array")
         return tuple(range(len(x))), list(x)
     return None, [x]
+
+
+def _check_mapped_inputs(names: list[str] | tuple[int, ...] | None, arrays: list[Any], y: Any,
+                         dtype: DTypeLike | None) -> tuple[list[Array], list[Mapped | None], Array]:
+    """Check the inputs and targets of a loader of which at least one array lives in a file
+    mapping: mapped ones chunk by chunk, uncopied (``tinynet.data.mapped``), the others as usual."""
+    target = None if dtype is None else check_float_dtype(dtype, "DataLoader dtype")
+    checked: list[Array] = []
+    records: list[Mapped | None] = []
+    for name, array in zip(names or ["x"], arrays):
+        where = "DataLoader x" if names is None else f"DataLoader x[{name!r}]"
+        mapped, pages = file_mapping(array)
+        if mapped:
+            view, record = check_mapped(array, where, min_ndim=2 if names is None else 1,
+                                        keep_integers=dtype is None, dtype=target, pages=pages)
+            checked.append(view)
+            records.append(record)
+            continue
+        array = as_float_array(array, where, min_ndim=2 if names is None else 1, keep_integers=dtype is None)
+        if target is not None:
+            array = _cast_finite(array, target, where.removeprefix("DataLoader "))
+        checked.append(array)
+        records.append(None)
+    mapped, pages = file_mapping(y)
+    if mapped and getattr(y, "dtype", None) is not None and y.dtype.kind == "f":
+        labels = check_mapped_target(y, "DataLoader y", pages)
+    else:
+        labels = as_target(y, "DataLoader y")
+    return checked, records, labels
 
 
 def _pack(names: list[str] | tuple[int, ...] | None, arrays: list[Array]) -> Inputs:

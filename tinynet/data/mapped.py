@@ -1,0 +1,178 @@
+"""Arrays on disk (``np.memmap``, ``np.load(..., mmap_mode="r")``) read without a whole-array copy.
+
+The `DataLoader` keeps such an array as it is and reads it a piece at a time:
+the checks run over chunks of at most :data:`CHUNK_BYTES`, batches are gathered
+(and cast) one at a time, and the pages those reads mapped into the process are
+handed back to the operating system (``madvise(MADV_DONTNEED)``) once about
+:data:`CHUNK_BYTES` of them may have been mapped. The file stays in the page
+cache, which the kernel shrinks as it needs; it is the process's own resident
+set (RSS) that stays bounded. The memory model is written down in
+``docs/scaling.md``.
+"""
+
+from __future__ import annotations
+
+import mmap
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tinynet.engine.checks import FLOAT_DTYPES, check_finite
+from tinynet.engine.types import Array
+
+__all__ = ["CHUNK_BYTES", "Mapped", "PageBudget", "file_mapping", "check_mapped", "check_mapped_target",
+           "check_cast_range"]
+
+CHUNK_BYTES = 64 * 2**20
+"""At most this many bytes of a mapped array are read per step of a check, and about this many
+may stay mapped in the process between two releases of its pages."""
+
+FAULT_AROUND = 64 * 2**10
+"""Linux maps up to 64 KiB around each page fault (``fault_around_bytes``): one row gathered from
+the file may map that much, however small the row."""
+
+_RELEASE = getattr(mmap, "MADV_DONTNEED", None)  # absent on Windows: pages are then not released
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """What the loader knows of one array that lives in a file mapping.
+
+    ``pages`` is the mapping to release after reads (``None`` when it must not be:
+    copy-on-write mode ``"c"`` keeps the user's changes in those pages, or the
+    platform has no ``MADV_DONTNEED``); ``low``/``high`` the range of its values
+    (floats; ``0, 0`` otherwise); ``dtype`` what each batch is cast to (``None``:
+    batches keep the file's dtype).
+    """
+
+    pages: mmap.mmap | None
+    low: float
+    high: float
+    dtype: np.dtype[Any] | None
+
+
+def file_mapping(array: Any) -> tuple[bool, mmap.mmap | None]:
+    """``(mapped, pages)``: whether ``array`` (or the array it views) lives in a file
+    mapping, and the mapping whose pages may be released after reading it."""
+    copy_on_write = False
+    base = array
+    while base is not None:
+        if isinstance(base, np.memmap) and getattr(base, "mode", None) == "c":
+            copy_on_write = True
+        if isinstance(base, mmap.mmap):
+            return True, None if copy_on_write or _RELEASE is None else base
+        base = getattr(base, "base", None)
+    return False, None
+
+
+def _chunk_rows(array: Array) -> int:
+    """Rows per chunk: at most :data:`CHUNK_BYTES`, at least one row."""
+    return max(1, CHUNK_BYTES // max(1, array[:1].nbytes))
+
+
+def check_mapped(array: Any, name: str, *, min_ndim: int, keep_integers: bool,
+                 dtype: np.dtype[Any] | None, pages: mmap.mmap | None) -> tuple[Array, Mapped]:
+    """Check a mapped input as ``as_float_array`` checks one in memory, chunk by chunk.
+
+    Returns a read-only, uncopied ``ndarray`` view of it and its :class:`Mapped`
+    record. ``dtype`` is the loader's ``dtype`` argument (``None``: floats keep
+    float32/float64, integers stay integers with ``keep_integers``, anything else
+    becomes float64), applied per batch.
+    """
+    view = np.asarray(array).view(np.ndarray)
+    kind = view.dtype.kind
+    if kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {view.dtype}")
+    if view.ndim < min_ndim:
+        raise ValueError(f"{name} must be at least {min_ndim}-D, got shape {view.shape}")
+    if view.size == 0:
+        raise ValueError(f"{name} is empty (shape {view.shape}); it needs at least one row")
+    target = dtype
+    if target is None and not (kind in "iu" and keep_integers) and view.dtype not in FLOAT_DTYPES:
+        target = np.dtype(np.float64)  # bool, integers, float16: as as_float_array would
+    low, high = _value_range(view, name, pages) if kind == "f" else (0.0, 0.0)
+    record = Mapped(pages, low, high, None if target == view.dtype else target)
+    if record.dtype is not None:
+        check_cast_range(view, record, record.dtype, name.removeprefix("DataLoader "))
+    view.flags.writeable = False
+    return view, record
+
+
+def check_mapped_target(y: Any, name: str, pages: mmap.mmap | None) -> Array:
+    """Mapped float targets checked finite chunk by chunk (other targets go through ``as_target``)."""
+    view = np.asarray(y).view(np.ndarray)
+    if view.ndim == 0:
+        raise ValueError(f"{name} must have one row per sample, got a scalar {view!r}")
+    _value_range(view, name, pages)
+    view.flags.writeable = False
+    return view
+
+
+def _value_range(view: Array, name: str, pages: mmap.mmap | None) -> tuple[float, float]:
+    """``(min, max)`` of a float array read chunk by chunk; ``ValueError`` at the first NaN or inf."""
+    low, high = np.inf, -np.inf
+    step = _chunk_rows(view)
+    for start in range(0, view.shape[0], step):
+        chunk = view[start:start + step]
+        lo, hi = chunk.min(), chunk.max()  # NaN propagates, inf shows: no chunk-sized temporary
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            try:
+                check_finite(chunk, name)
+            except ValueError as err:  # say where in the whole array, not in the chunk
+                at = np.argwhere(~np.isfinite(chunk))[0]
+                where = (int(at[0]) + start, *(int(i) for i in at[1:]))
+                raise ValueError(f"{name} contains NaN or inf (first at index {where})") from err
+        low, high = min(low, float(lo)), max(high, float(hi))
+        release(pages)
+    return low, high
+
+
+def check_cast_range(view: Array, record: Mapped, dtype: np.dtype[Any], name: str) -> None:
+    """``ValueError`` if a value of ``view`` (range in ``record``) is inf once cast to ``dtype``:
+    found from the range, without reading the file again unless there is one to report."""
+    if dtype.kind != "f" or view.dtype.kind != "f":
+        return
+    largest = float(np.finfo(dtype).max)
+    if -largest <= record.low and record.high <= largest:
+        return
+    step = _chunk_rows(view)
+    for start in range(0, view.shape[0], step):
+        chunk = view[start:start + step]
+        beyond = np.argwhere(np.abs(chunk) > largest)
+        release(record.pages)
+        if len(beyond):
+            where = (int(beyond[0][0]) + start, *(int(i) for i in beyond[0][1:]))
+            raise ValueError(f"DataLoader {name} holds {float(view[where]):g} at index {where}, which "
+                             f"is inf in {dtype}; scale the data or keep float64")
+
+
+def release(pages: mmap.mmap | None) -> None:
+    """Unmap the pages read so far from the process (the data stays in the file and the page
+    cache; a later read maps it again)."""
+    if pages is not None and _RELEASE is not None:
+        pages.madvise(_RELEASE)
+
+
+class PageBudget:
+    """Release the mappings behind the loader's arrays once about :data:`CHUNK_BYTES` of their
+    pages may have been mapped by the batches read since the last release."""
+
+    def __init__(self, arrays: list[Array], mappings: list[mmap.mmap | None]) -> None:
+        self.pages = [m for i, m in enumerate(mappings) if m is not None and m not in mappings[:i]]
+        self.row_bytes = sum(a[:1].nbytes for a, m in zip(arrays, mappings) if m is not None)
+        self.mapped = 0
+
+    def read(self, rows: int, gathered: bool) -> None:
+        """Account for ``rows`` rows just read: scattered (``gathered``) rows may each map
+        :data:`FAULT_AROUND` bytes, a contiguous slice its own bytes and that much either side."""
+        if not self.pages:
+            return
+        if gathered:
+            self.mapped += rows * (self.row_bytes + FAULT_AROUND)
+        else:
+            self.mapped += rows * self.row_bytes + 2 * FAULT_AROUND
+        if self.mapped >= CHUNK_BYTES:
+            for pages in self.pages:
+                release(pages)
+            self.mapped = 0
