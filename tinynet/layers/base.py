@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from tinynet.engine.types import Array
 from tinynet.layers.parameter import Parameter
+from tinynet.layers.state import IncompatibleKeys, load_state_dict_into, state_dict_of
 
 __all__ = ["Layer", "LayerLike", "Array", "check_layer", "output_shape_of", "own_buffers_of",
            "named_buffers_of"]
@@ -100,6 +101,10 @@ class Layer:
     integer_input = False
     """Whether the layer takes integer inputs as they are (token ids); ``fit`` casts
     other integer data to the model's float dtype once."""
+
+    ignored_state_keys: tuple[str, ...] = ()
+    """Keys that the state dict of this layer's PyTorch counterpart carries and this layer
+    has no use for; ``load_state_dict`` accepts and skips them (BatchNorm: ``num_batches_tracked``)."""
 
     def forward(self, x: Array, training: bool = True) -> Array:
         raise NotImplementedError(f"{type(self).__name__} must implement forward(x, training=True)")
@@ -188,6 +193,31 @@ class Layer:
     def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Array]]:
         """Every buffer of this layer and its children, by dotted name (``"1.running_mean"``)."""
         return named_buffers_of(self, prefix)
+
+    def state_dict(self) -> dict[str, Array]:
+        """A copy of every parameter and buffer by dotted name, PyTorch's keys and layouts.
+
+        ``{"0.weight": (out, in), "0.bias": (out,), "1.weight": ..., "1.running_mean": ...}``:
+        parameters first (``named_parameters()``), then buffers (``named_buffers()``); a
+        layer used at several places appears once, under its first name. The arrays are
+        copies in the model's dtype. Convert them for PyTorch with
+        ``{k: torch.from_numpy(v) for k, v in model.state_dict().items()}``.
+        """
+        return state_dict_of(self)
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy the arrays of ``state_dict`` (numpy arrays, PyTorch tensors or anything
+        ``np.asarray`` reads) into this model's parameters and buffers, by name.
+
+        Everything is checked before anything is written (keys, shapes, numbers, finite
+        values once cast to the model's dtype), so a state dict that does not fit raises
+        one :class:`~tinynet.layers.state.StateDictError` (a ``KeyError`` and a
+        ``ValueError``) listing every problem and leaves the model as it was. Values are
+        copied into the existing arrays, so an optimizer keeps its parameters.
+        ``strict=False`` skips missing and unexpected keys and returns them, as
+        PyTorch's ``IncompatibleKeys(missing_keys, unexpected_keys)``.
+        """
+        return load_state_dict_into(self, state_dict, strict)
 
     def parameters(self) -> list[Parameter]:
         """Every trainable parameter of this layer and its children."""

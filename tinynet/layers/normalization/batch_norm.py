@@ -42,10 +42,16 @@ class BatchNorm(Layer):
 
     ``weight`` (gamma) starts at ones, ``bias`` (beta) at zeros. The running
     statistics are not trained; :meth:`own_buffers` declares them (saved with the weights).
+    ``state_dict()`` has PyTorch's keys but ``num_batches_tracked``, which this layer
+    does not keep (``load_state_dict`` skips it; PyTorch fills it in for a state dict
+    without it, even with ``strict=True``).
     """
 
     BATCH_SUM = "Bf...->f"
     BATCH_DOT = "Bf...,Bf...->f"
+
+    ignored_state_keys = ("num_batches_tracked",)  # PyTorch's count of training batches: it only
+    # matters for momentum=None (a cumulative average), which BatchNorm does not offer
 
     def __init__(self, features: int, momentum: float = 0.1, eps: float = 1e-5,
                  dtype: DTypeLike = np.float64) -> None:
