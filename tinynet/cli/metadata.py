@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinynet import registry
-from tinynet.cli.tables import DataError
+from tinynet.cli.errors import DataError
 from tinynet.layers.base import output_shape_of
 
 __all__ = ["checked_metadata"]
@@ -46,11 +46,14 @@ def checked_metadata(meta: Any, model: Any, path: str) -> dict[str, Any]:
         raise bad("loss")
     if not isinstance(meta["preprocessing"], dict):
         raise bad("preprocessing")
+    width = meta["preprocessing"].get("width") or len(features)  # one-hot columns make more inputs
+    if not isinstance(width, int) or width < 1:
+        raise bad("preprocessing")
     try:
-        shape = output_shape_of(model, (None, len(features)))
+        shape = output_shape_of(model, (None, width))
     except (TypeError, ValueError) as err:
-        raise DataError(f"{path}: the model does not take the {len(features)} saved features ({err})") \
-            from None
+        raise DataError(f"{path}: the model does not take the {width} inputs its preprocessing gives "
+                        f"({err})") from None
     outputs = shape[-1] if isinstance(shape, tuple) and len(shape) == 2 else None
     expected = len(labels) if loss.task == "multiclass" else 1
     if outputs != expected:
