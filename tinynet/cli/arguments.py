@@ -22,11 +22,23 @@ scaled to unit length, a 33% test split (random_state 42), Dense(4, 10) ->
 LeakyReLU -> Dense(10, 3) drawn uniformly from default_rng(42), SGD at lr 0.01,
 batches of 32 with the remainder dropped, 1500 epochs."""
 
+EVALUATE_DESCRIPTION = """Evaluate a model saved by `tinynet train --save` on labelled data: the loss
+and, for classification, accuracy, balanced accuracy, macro F1, per-class
+precision/recall/F1 and the confusion matrix; for regression R², MAE and RMSE."""
+
+PREDICT_DESCRIPTION = """Predict with a saved model; prints CSV unless -o. The target column, if the
+file has one, is ignored (it may be blank)."""
+
+SUMMARY_DESCRIPTION = """Describe a tinynet file: a model or estimator saved by tn.save, or a model
+saved by `tinynet train --save` (then also its features, target, classes and
+preprocessing)."""
+
 EXAMPLES = """examples:
   tinynet train                                   the article's mini-batch run on iris
   tinynet train --data wine --standardize --hidden 32 --init he_normal --optimizer adam --lr 0.001
   tinynet train --data flowers.csv --target species --save model.npz --plot loss.png
-  tinynet predict model.npz new_flowers.csv -o predictions.csv"""
+  tinynet evaluate model.npz --data flowers.csv --json
+  tinynet predict model.npz new_flowers.csv --proba --id name -o predictions.csv"""
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -78,18 +90,24 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--progress", default="auto", choices=PROGRESS_MODES, help="training display")
     out.add_argument("--plot", metavar="PATH", help="save the loss curve as a PNG (needs tinynet[plot])")
     out.add_argument("--save", metavar="PATH", help="save the model and its preprocessing (.npz)")
-    evaluate = commands.add_parser("evaluate", help="loss and accuracy of a saved model on data",
-                                   description="Evaluate a model saved by `tinynet train --save`.", **kw)
+    evaluate = commands.add_parser("evaluate", help="scores of a saved model on labelled data",
+                                   description=EVALUATE_DESCRIPTION, **kw)
     evaluate.add_argument("model", help="the saved .npz")
     evaluate.add_argument("--data", required=True, help=f"{' | '.join(BUILTIN)} | path.csv")
     evaluate.add_argument("--target", help="target column of the CSV (default: the one trained on)")
+    evaluate.add_argument("--json", action="store_true",
+                          help="print one JSON document (schema: docs/ecosystem.md) instead of tables")
     predict = commands.add_parser("predict", help="predict the target column for a CSV",
-                                  description="Predict with a saved model; prints CSV unless -o.", **kw)
+                                  description=PREDICT_DESCRIPTION, **kw)
     predict.add_argument("model", help="the saved .npz")
     predict.add_argument("input", help="CSV with the feature columns the model was trained on")
     predict.add_argument("-o", "--output", metavar="PATH", help="write the predictions to this CSV")
-    summary = commands.add_parser("summary", help="describe a saved model", **kw)
-    summary.add_argument("model", help="the saved .npz")
+    predict.add_argument("--proba", action="store_true",
+                         help="add one probability column per class, named proba_<class>")
+    predict.add_argument("--id", metavar="COLUMN", help="copy this column of the input to the output")
+    summary = commands.add_parser("summary", help="describe a tinynet .npz file",
+                                  description=SUMMARY_DESCRIPTION, **kw)
+    summary.add_argument("model", help="a .npz written by tn.save or `tinynet train --save`")
     return parser
 
 

@@ -9,7 +9,6 @@ batches of 32 with the remainder dropped, 1500 epochs.
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib.util
 import math
 import sys
@@ -22,18 +21,19 @@ from rich.table import Table as RichTable
 import tinynet as tn
 from tinynet import registry
 from tinynet.cli.arguments import build_parser
-from tinynet.cli.metadata import checked_metadata
-from tinynet.cli.outputs import check_output, plot_file
-from tinynet.cli.tables import BUILTIN, DataError, Preprocessing, Table, is_csv_path, load_table, read_csv
+from tinynet.cli.evaluate_command import evaluate
+from tinynet.cli.outputs import check_output, plot_file, quiet_stdout
+from tinynet.cli.predict_command import predict
+from tinynet.cli.summary_command import summary
+from tinynet.cli.tables import BUILTIN, DataError, Preprocessing, Table, is_csv_path, load_table
 from tinynet.display.console import get_console
 from tinynet.layers.mlp import build_mlp
-from tinynet.saving.atomic import atomic_file
-from tinynet.saving.files import load_with_metadata
 
 __all__ = ["main", "build_parser"]
 
 
 INTERRUPTED = 130  # the shell's status for a command ended by Ctrl-C (128 + SIGINT)
+BROKEN_PIPE = 141  # the shell's status for a writer whose reader left (128 + SIGPIPE)
 
 
 def train(args: argparse.Namespace) -> int:
@@ -174,82 +174,14 @@ def _results_table(results: dict[str, dict[str, float]], title: str) -> RichTabl
     return table
 
 
-def _load(path: str) -> tuple[Any, dict[str, Any], Preprocessing]:
-    model, metadata = load_with_metadata(path)
-    if not isinstance(model, tn.Layer):
-        raise DataError(f"{path} holds a scikit-learn estimator, not a model saved by `tinynet train --save`")
-    meta = checked_metadata(metadata.get("tinynet_cli"), model, path)
-    try:
-        prep = Preprocessing.from_json(meta["preprocessing"], len(meta["features"]))
-    except DataError as err:
-        raise DataError(f"{path}: {err}") from None
-    return model, meta, prep
-
-
-def evaluate(args: argparse.Namespace) -> int:
-    model, meta, prep = _load(args.model)
-    target = args.target or meta["target"]
-    features = meta["features"]
-    table = load_table(args.data, target, features=features, task=meta["task"], labels=meta["labels"])
-    loss = registry.lookup("losses", meta["loss"])()
-    x = prep.apply(table.x)
-    get_console().print(_results_table({"data": _metrics(model, loss, x, table.y)},
-                                       title=f"{args.model} on {args.data}"))
-    return 0
-
-
-def predict(args: argparse.Namespace) -> int:
-    if args.output:
-        check_output("-o", args.output, [("model", args.model), ("input", args.input)])
-    model, meta, prep = _load(args.model)
-    table = read_csv(args.input, meta["target"], features=meta["features"], need_target=False)
-    output = model(prep.apply(table.x))
-    if meta["task"] == "regression":
-        values = [repr(float(v)) for v in output.reshape(len(output), -1)[:, 0]]
-    else:
-        codes = output.argmax(axis=1) if output.ndim == 2 and output.shape[1] > 1 else (output.ravel() > 0)
-        values = [meta["labels"][int(c)] for c in codes]
-    rows = [[meta["target"] or "prediction"], *([v] for v in values)]
-    if not args.output:
-        csv.writer(sys.stdout).writerows(rows)
-        return 0
-    with atomic_file(args.output, "w", newline="", encoding="utf-8") as file:  # all or nothing
-        csv.writer(file).writerows(rows)
-    get_console().print(f"wrote {len(values)} predictions to {args.output}")
-    return 0
-
-
-def summary(args: argparse.Namespace) -> int:
-    model, meta, prep = _load(args.model)
-    console = get_console()
-    n_params = sum(p.size for p in model.parameters())
-    info = RichTable(title=args.model, show_header=False)
-    for key, value in (("task", meta["task"]), ("target", meta["target"]), ("loss", meta["loss"]),
-                       ("features", f"{len(meta['features'])}: {', '.join(meta['features'][:8])}"
-                                    + (" ..." if len(meta["features"]) > 8 else "")),
-                       ("classes", ", ".join(meta["labels"] or []) or "-"),
-                       ("preprocessing", _describe(prep)),
-                       ("parameters", f"{n_params:,}")):
-        info.add_row(key, str(value))
-    console.print(info)
-    tn.summary(model, len(meta["features"]))
-    return 0
-
-
-def _describe(prep: Preprocessing) -> str:
-    steps = []
-    if prep.normalize_rows:
-        steps.append("rows scaled to unit length")
-    if prep.mean is not None:
-        steps.append("standardized")
-    return ", then ".join(steps) or "none"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = {"train": train, "evaluate": evaluate, "predict": predict, "summary": summary}[args.command]
     try:
         return command(args)
+    except BrokenPipeError:  # the reader of standard output left (`tinynet predict ... | head`)
+        quiet_stdout()
+        return BROKEN_PIPE
     except KeyboardInterrupt:  # outside fit (loading, saving): nothing half done is kept
         print("tinynet: interrupted", file=sys.stderr)
         return INTERRUPTED
