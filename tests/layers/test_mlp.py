@@ -24,3 +24,21 @@ def test_build_mlp_is_the_network_of_the_command_and_the_estimators():
     reg.fit(x, x[:, 0])
     expected = build_mlp(4, [8, 6], 1, tn.Tanh, "glorot_uniform", np.random.default_rng(5))
     assert repr(reg.model_) == repr(expected)
+
+
+def test_dropout_follows_every_hidden_activation_and_zero_changes_nothing():
+    import pytest
+
+    model = build_mlp(4, [8, 6], 3, tn.ReLU, "he_normal", 1, dropout=0.25)
+    assert [type(layer).__name__ for layer in model] == ["Dense", "ReLU", "Dropout", "Dense", "ReLU", "Dropout",
+                                                        "Dense"]
+    assert model[2].p == 0.25
+    plain = build_mlp(4, [8, 6], 3, tn.ReLU, "he_normal", 1)
+    # the same weights: dropout draws nothing when built, and p=0 adds no layer
+    assert all((a.data == b.data).all() for a, b in zip(model.parameters(), plain.parameters()))
+    assert repr(build_mlp(4, [8, 6], 3, tn.ReLU, "he_normal", 1, dropout=0.0)) == repr(plain)
+    x = np.ones((5, 4))
+    assert np.array_equal(model.forward(x, training=False), plain.forward(x, training=False))
+    for bad in (1.0, -0.1, "0.5"):
+        with pytest.raises(ValueError, match=r"dropout must be a probability in \[0, 1\)"):
+            build_mlp(4, [8], 3, tn.ReLU, "he_normal", 1, dropout=bad)
