@@ -2,6 +2,7 @@
 evaluate/summary, one-line errors with exit status 2, evaluate's checks on a built-in set."""
 
 import csv
+import json
 import subprocess
 import sys
 
@@ -70,7 +71,7 @@ def test_train_predict_evaluate_summary_without_plot(tmp_path, capsys):
     assert rows[0] == ["label"] and len(rows) == 61
     assert np.mean(np.array([r[0] for r in rows[1:]]) == labels) > 0.9
     status, out, _ = run_cli(["evaluate", tmp_path / "m.npz", "--data", tmp_path / "new.csv"], capsys)
-    assert status == 0 and "data" in out and "accuracy" in out
+    assert status == 0 and "accuracy" in out and "per class" in out and "confusion matrix" in out
     status, out, _ = run_cli(["summary", tmp_path / "m.npz"], capsys)
     assert status == 0 and "bird, cat, dog" in out and "standardized" in out and "Dense" in out
 
@@ -86,7 +87,7 @@ def test_other_errors_are_one_line_too(tmp_path, capsys):
         status, _, err = run_cli(argv, capsys)
         assert status == 2 and err.count("\n") == 1 and message in err, (argv, err)
     tn.save(tn.Sequential(tn.Dense(2, 2)), tmp_path / "plain.npz")
-    status, _, err = run_cli(["summary", tmp_path / "plain.npz"], capsys)
+    status, _, err = run_cli(["predict", tmp_path / "plain.npz", tmp_path / "x.csv"], capsys)
     assert status == 2 and "was not saved by `tinynet train --save`" in err
 
 
@@ -110,9 +111,8 @@ def test_regression_csv_and_builtin_binary_and_evaluate(tmp_path, capsys):
                           "--epochs", "5", "--progress", "none", "--save", tmp_path / "b.npz"], capsys)
     assert status == 0
     assert tn.load(tmp_path / "b.npz")[-1].out_features == 1  # one logit: the sigmoid is in the loss
-    status, out, _ = run_cli(["evaluate", tmp_path / "b.npz", "--data", "breast_cancer"], capsys)
-    accuracy = float(out.split("│")[-2])
-    assert status == 0 and accuracy > 0.85
+    status, out, _ = run_cli(["evaluate", tmp_path / "b.npz", "--data", "breast_cancer", "--json"], capsys)
+    assert status == 0 and json.loads(out)["metrics"]["accuracy"] > 0.85
 
 
 def test_evaluate_on_a_builtin_set_checks_features_classes_and_task(tmp_path, capsys):

@@ -12,7 +12,7 @@ import pytest
 from helpers.cli_runs import run_cli, write_labelled_csv
 
 import tinynet as tn
-from tinynet.cli import commands
+from tinynet.cli import predict_command
 
 QUICK = ["--epochs", "2", "--progress", "none"]
 
@@ -87,8 +87,8 @@ def test_predict_output_is_atomic(trained, capsys, monkeypatch):
     def full_disk(rows):
         raise OSError(28, "No space left on device")
 
-    real_writer = commands.csv.writer
-    monkeypatch.setattr(commands.csv, "writer", lambda file: type("W", (), {"writerows": staticmethod(
+    real_writer = predict_command.csv.writer
+    monkeypatch.setattr(predict_command.csv, "writer", lambda file: type("W", (), {"writerows": staticmethod(
         full_disk if file is not sys.stdout else real_writer(file).writerows)})())
     status, _, err = run_cli(["predict", trained / "m.npz", trained / "new.csv", "-o", out], capsys)
     assert status == 2 and f"{out}: No space left on device" in err
