@@ -62,3 +62,42 @@ class ParameterGuard:
         for values, saved in zip(self._arrays(), self._good):
             np.copyto(values, saved)
         return self.good_epoch
+
+
+EXPLODED = 1e6  # a finite loss this many times the first batch's has diverged
+
+
+def exploded(batch_losses: list[float], epoch_loss: float) -> bool:
+    """Whether ``epoch_loss`` exceeds ``EXPLODED`` times the first batch's loss (finite but
+    diverging: a float64 loss can grow to 1e300 before it overflows)."""
+    return bool(batch_losses) and epoch_loss > EXPLODED * max(batch_losses[0], 1e-12)
+
+
+LARGE_SCALE = 10.0  # a column std (or mean) above this is not standardized
+
+
+def divergence_advice(loader: Any, loss: Any, lr: float | None) -> str:
+    """What to try, from the data's scale: unscaled inputs (their first batch's column std
+    or mean above ``LARGE_SCALE``), an unscaled target for a regression loss, else the
+    learning rate."""
+    lr_hint = f"Try a smaller learning rate (now lr={lr:g})" if lr is not None else \
+        "Try a smaller learning rate"
+    advice = []
+    rows = min(loader.n_samples, 1024)
+    for array in loader.arrays:
+        if array.dtype.kind != "f" or array.ndim < 2:
+            continue
+        first = np.asarray(array[:rows], dtype=np.float64).reshape(rows, -1)
+        scale = float(max(first.std(axis=0).max(), np.abs(first.mean(axis=0)).max()))
+        if scale > LARGE_SCALE:
+            advice.append(f"The inputs are not standardized (a column's std or mean reaches {scale:.3g}): "
+                          f"standardize them, e.g. (x - x.mean(0)) / x.std(0) with the training rows' "
+                          f"statistics.")
+            break
+    if getattr(loss, "task", None) == "regression" and loader.y.dtype.kind in "fiu":
+        y = np.asarray(loader.y[:rows], dtype=np.float64)
+        scale = float(max(y.std(), np.abs(y).mean()))
+        if scale > LARGE_SCALE:
+            advice.append(f"The regression target is not standardized (std or mean magnitude {scale:.3g}): "
+                          f"fit on (y - y.mean()) / y.std() and map predictions back.")
+    return " ".join([*advice, lr_hint + "."]) if advice else lr_hint + "; the data's scale looks fine."

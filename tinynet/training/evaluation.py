@@ -15,7 +15,8 @@ from tinynet.engine.types import Array
 from tinynet.layers import Graph, Sequential, Sigmoid, Softmax
 from tinynet.layers.base import LayerLike, check_layer
 from tinynet.losses import Loss, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
-from tinynet.training.metrics import METRICS
+from tinynet.training.epoch_metrics import EpochMetric
+from tinynet.training.metrics import METRICS, epoch_values, reset_epoch_metrics
 
 __all__ = ["evaluate", "Metric"]
 
@@ -60,7 +61,8 @@ def check_loss(loss: Any, where: str) -> None:
 def check_metric_values(fns: dict[str, Metric], model: LayerLike, loader: DataLoader) -> None:
     """Run each metric that is the user's own function once, on the first rows, before any
     step: it must return a number (the batch's sum), not fail later inside the loop."""
-    own = {name: fn for name, fn in fns.items() if fn not in METRICS.values()}
+    own = {name: fn for name, fn in fns.items()
+           if fn not in METRICS.values() and not isinstance(fn, EpochMetric)}
     if not own:
         return
     x = loader.x
@@ -118,13 +120,14 @@ def evaluate_loader(model: LayerLike, compute: Callable[[Array, Array], float],
                      fns: dict[str, Metric], loader: DataLoader) -> dict[str, float]:
     """Sample-weighted mean loss and metrics over a validated loader, in inference mode."""
     total, sums = 0.0, dict.fromkeys(fns, 0.0)
+    reset_epoch_metrics(fns)
     for xb, yb in loader:
         output = model.forward(xb, False)
         total += compute(output, yb) * len(yb)
         for name, fn in fns.items():
             sums[name] += fn(output, yb)
     n = loader.n_samples
-    return {"loss": total / n, **{k: v / n for k, v in sums.items()}}
+    return {"loss": total / n, **epoch_values(fns, sums, n)}
 
 
 def cast_inputs(model: LayerLike, loader: DataLoader) -> DataLoader:
@@ -168,11 +171,16 @@ def resolve_metrics(metrics: Sequence[str | Metric] | str, loss: Any) -> dict[st
     resolved: dict[str, Metric] = {}
     for m in metrics:
         if isinstance(m, str):
-            resolved[m] = METRICS[check_choice(m, "metrics", METRICS)]
+            found = METRICS[check_choice(m, "metrics", METRICS)]
+            resolved[m] = found() if isinstance(found, type) else found  # an EpochMetric: a fresh one
         elif callable(m):
             resolved[getattr(m, "__name__", f"metric_{len(resolved)}")] = m
         else:
             raise TypeError(f"metrics entries must be names {sorted(METRICS)} or callables, got {m!r}")
+    classification_only = [name for name, fn in resolved.items() if isinstance(fn, EpochMetric)]
+    if classification_only and getattr(loss, "task", None) == "regression":
+        raise ValueError(f"metrics {classification_only} need a classification loss (SoftmaxCrossEntropy or "
+                         f"SigmoidBinaryCrossEntropy), got {type(loss).__name__}")
     return resolved
 
 

@@ -21,7 +21,7 @@ from tinynet.layers.parameter import zero_grads
 from tinynet.losses import Loss
 from tinynet.optim.clipping import clipped_step
 from tinynet.training.callbacks import PROGRESS_MODES, Callback, CallbackList, History, Run, display_callbacks
-from tinynet.training.divergence import ParameterGuard
+from tinynet.training.divergence import ParameterGuard, divergence_advice, exploded
 from tinynet.training.evaluation import (
     Metric,
     cast_inputs,
@@ -35,6 +35,8 @@ from tinynet.training.evaluation import (
     resolve_metrics,
 )
 from tinynet.training.interrupts import Interrupt, deferred_interrupt
+from tinynet.training.metrics import epoch_values, reset_epoch_metrics
+from tinynet.training.sample_weights import check_sample_weight, with_sample_weight
 
 __all__ = ["fit", "TrainingDiverged"]
 
@@ -51,17 +53,24 @@ class TrainingDiverged(RuntimeError):
     """
 
     def __init__(self, epoch: int, batch: int, value: float, lr: float | None,
-                 history: History, restored_epoch: int | None = None) -> None:
+                 history: History, restored_epoch: int | None = None, *, advice: str = "",
+                 start: float | None = None) -> None:
         hint = f" (lr={lr:g})" if lr is not None else ""
-        what = (f"the loss became {value}" if isfinite(value) or value == value else
-                "the loss or the parameters became nan")
-        done = ("the update was not applied" if restored_epoch is None else
+        if start is not None:  # finite, but exploding: caught at the end of an epoch
+            what = f"the loss grew from {start:.3g} to {value:.3g} by the end of epoch {epoch}"
+        else:
+            what = (f"the loss became {value}" if isfinite(value) or value == value else
+                    "the loss or the parameters became nan") + f" at epoch {epoch}, batch {batch}"
+        done = ("the update was not applied" if restored_epoch is None and start is None else
+                f"the parameters were restored to their values at the start of epoch {restored_epoch}"
+                if start is not None else
                 f"an update had made parameters NaN or inf, so they were restored to their values "
                 f"at the start of epoch {restored_epoch}")
-        super().__init__(f"training diverged: {what} at epoch {epoch}, batch {batch}; {done}. "
-                         f"Try a smaller learning rate{hint} or standardize the inputs.")
+        advice = advice or f"Try a smaller learning rate{hint} or standardize the inputs."
+        super().__init__(f"training diverged: {what}; {done}. {advice}")
         self.epoch, self.batch, self.value, self.history = epoch, batch, value, history
         self.restored_epoch = restored_epoch
+        self.advice = advice
 
 
 def fit(
@@ -78,6 +87,7 @@ def fit(
     on_interrupt: str = "stop",
     clip_grad_norm: float | None = None,
     clip_grad_value: float | None = None,
+    sample_weight: Any = None,
 ) -> History:
     """Train ``model`` in place for ``epochs`` passes over ``loader``; return the `History`.
 
@@ -107,6 +117,7 @@ def fit(
     metric_fns = resolve_metrics(metrics, loss)
     check_metric_values(metric_fns, model, loader)
     validation = check_validation(validation_data, model, loader, loss, output_shape)
+    weights = None if sample_weight is None else check_sample_weight(sample_weight, loader, loss)
 
     history = History()
     log_names = ["loss", *metric_fns]
@@ -114,8 +125,13 @@ def fit(
         log_names += [f"val_{name}" for name in log_names]
     run = Run(model, loss, optimizer, epochs, len(loader), history, list(metric_fns), log_names)
     listeners = CallbackList([history, *callbacks, *display_callbacks(progress)])
-    steps = _Steps(model, loss, optimizer, metric_fns, listeners, history)
+    steps = _Steps(model, loss, optimizer, metric_fns, listeners, history, loader)
     steps.step = clipped_step(optimizer.step, steps.params, clip_grad_norm, clip_grad_value)
+    run_epoch = steps.epoch
+    if weights is not None:  # chosen once: the unweighted steps stay as they are
+        weighted, steps.split_weight = with_sample_weight(loader, weights)
+        loader = cast_inputs(model, weighted)
+        run_epoch = steps.weighted_epoch
     started = time.perf_counter()
     try:
         listeners.train_begin(run)
@@ -124,10 +140,12 @@ def fit(
         with deferred_interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
             for epoch in range(1, epochs + 1):
                 listeners.epoch_begin(epoch)
-                logs = steps.epoch(epoch, loader, interrupt)
+                logs = run_epoch(epoch, loader, interrupt)
                 if logs is None:
                     history.interrupted = True
                     break
+                if exploded(history.batch_loss, logs["loss"]):
+                    raise steps.exploded(epoch, len(loader), logs["loss"])
                 if validation is not None:
                     val = evaluate_loader(model, steps.compute, metric_fns, validation)
                     logs.update({f"val_{k}": v for k, v in val.items()})
@@ -151,20 +169,30 @@ class _Steps:
     """The training steps of one ``fit``: everything a step needs, bound once."""
 
     def __init__(self, model: LayerLike, loss: Any, optimizer: Any, metric_fns: dict[str, Metric],
-                 listeners: CallbackList, history: History) -> None:
-        self.model, self.loss, self.optimizer = model, loss, optimizer
+                 listeners: CallbackList, history: History, loader: DataLoader) -> None:
+        self.model, self.loss, self.optimizer, self.loader = model, loss, optimizer, loader
         self.compute = loss.compute if isinstance(loss, Loss) else loss.forward
         self.params = model.parameters()
         self.step = optimizer.step  # fit replaces it by one that clips the gradients first, if asked
         self.metric_fns, self.listeners, self.history = metric_fns, listeners, history
         self.guard = ParameterGuard(self.params, optimizer)
+        self.split_weight: Any = None  # fit sets it for weighted_epoch (see sample_weights)
 
     def diverged(self, epoch: int, batch: int, value: float) -> TrainingDiverged:
         """The error for a non-finite ``value``, after putting back good parameters if
         an update broke them."""
         restored = self.guard.restore() if self.guard.broken() else None
-        return TrainingDiverged(epoch, batch, value, getattr(self.optimizer, "lr", None),
-                                self.history, restored)
+        lr = getattr(self.optimizer, "lr", None)
+        return TrainingDiverged(epoch, batch, value, lr, self.history, restored,
+                                advice=divergence_advice(self.loader, self.loss, lr))
+
+    def exploded(self, epoch: int, batch: int, value: float) -> TrainingDiverged:
+        """The error for a finite loss that exploded during ``epoch``; the parameters go back
+        to that epoch's start."""
+        lr = getattr(self.optimizer, "lr", None)
+        return TrainingDiverged(epoch, batch, value, lr, self.history, self.guard.restore(),
+                                advice=divergence_advice(self.loader, self.loss, lr),
+                                start=self.history.batch_loss[0])
 
     def epoch(self, epoch: int, loader: DataLoader, interrupt: Interrupt) -> dict[str, float] | None:
         """One pass over ``loader``: the epoch's logs, or ``None`` if Ctrl-C cut it short.
@@ -176,6 +204,7 @@ class _Steps:
         params, metric_fns, batch_end = self.params, self.metric_fns, self.listeners.batch_end
         total, seen = 0.0, 0
         sums = dict.fromkeys(metric_fns, 0.0)
+        reset_epoch_metrics(metric_fns)
         guard = self.guard
         guard.begin_epoch(epoch)
         for batch, (xb, yb) in enumerate(loader, 1):
@@ -197,7 +226,39 @@ class _Steps:
             batch_end(batch, value, size)
             if interrupt.requested:
                 return None
-        return {"loss": total / seen, **{k: v / seen for k, v in sums.items()}}
+        return {"loss": total / seen, **epoch_values(metric_fns, sums, seen)}
+
+    def weighted_epoch(self, epoch: int, loader: DataLoader, interrupt: Interrupt) -> dict[str, float] | None:
+        """:meth:`epoch` with per-sample weights: ``loader``'s inputs carry them last
+        (:func:`~tinynet.training.sample_weights.with_sample_weight`); the loss is each
+        batch's weighted mean, the epoch's ``loss`` the weighted mean over the epoch."""
+        model, loss, step = self.model, self.loss, self.step
+        params, metric_fns, batch_end = self.params, self.metric_fns, self.listeners.batch_end
+        total, weight_total, seen = 0.0, 0.0, 0
+        sums = dict.fromkeys(metric_fns, 0.0)
+        reset_epoch_metrics(metric_fns)
+        self.guard.begin_epoch(epoch)
+        for batch, (xw, yb) in enumerate(loader, 1):
+            xb, wb = self.split_weight(xw)
+            zero_grads(params)
+            output = model.forward(xb, True)
+            value = loss.compute_weighted(output, yb, wb)
+            if not isfinite(value):
+                raise self.diverged(epoch, batch, value)
+            if batch == 1:
+                self.guard.trust()
+            model.backward(loss.backward_weighted(), False)
+            step()
+            weight = float(wb.sum())
+            total += value * weight
+            weight_total += weight
+            seen += len(yb)
+            for name, fn in metric_fns.items():
+                sums[name] += fn(output, yb)
+            batch_end(batch, value, len(yb))
+            if interrupt.requested:
+                return None
+        return {"loss": total / weight_total if weight_total else 0.0, **epoch_values(metric_fns, sums, seen)}
 
 
 def _checked_arguments(model: Any, loss: Any, optimizer: Any, loader: Any, epochs: Any, progress: Any,

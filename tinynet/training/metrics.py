@@ -2,16 +2,24 @@
 an epoch's value is the sum over batches divided by the sample count. A sample
 with several positions (``(B, T, C)`` outputs) counts as the mean over its
 positions, so the epoch's value is the mean over every position.
+
+Metrics that are no such sum (``precision``, ``recall``, ``f1``, ``roc_auc``) are
+:class:`~tinynet.training.epoch_metrics.EpochMetric` classes: a fresh one per run,
+accumulating over the pass (:func:`epoch_values`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from tinynet.engine.contraction import einsum
 from tinynet.engine.types import Array
+from tinynet.training.epoch_metrics import F1, EpochMetric, Precision, Recall, RocAuc
 
-__all__ = ["accuracy", "binary_accuracy", "mean_squared_error", "mean_absolute_error", "METRICS"]
+__all__ = ["accuracy", "binary_accuracy", "mean_squared_error", "mean_absolute_error", "METRICS",
+           "reset_epoch_metrics", "epoch_values"]
 
 SQUARED_SUM = "Bj,Bj->"  # sum over the batch and the outputs of d[B,j] d[B,j]
 
@@ -64,5 +72,19 @@ def mean_absolute_error(output: Array, target: Array) -> float:
     return float(np.abs(diff).sum()) / diff.shape[1]
 
 
-METRICS = {"accuracy": accuracy, "binary_accuracy": binary_accuracy, "mse": mean_squared_error,
-           "mae": mean_absolute_error}
+METRICS: dict[str, Any] = {
+    "accuracy": accuracy, "binary_accuracy": binary_accuracy, "mse": mean_squared_error,
+    "mae": mean_absolute_error, "precision": Precision, "recall": Recall, "f1": F1, "roc_auc": RocAuc}
+
+
+def reset_epoch_metrics(fns: dict[str, Any]) -> None:
+    """Before a pass: forget what the epoch metrics accumulated in the last one."""
+    for fn in fns.values():
+        if isinstance(fn, EpochMetric):
+            fn.reset()
+
+
+def epoch_values(fns: dict[str, Any], sums: dict[str, float], seen: int) -> dict[str, float]:
+    """After a pass: batch-sum metrics divided by the ``seen`` samples, epoch metrics' results."""
+    return {name: fn.result() if isinstance(fn, EpochMetric) else sums[name] / seen
+            for name, fn in fns.items()}
