@@ -9,13 +9,13 @@ the file written atomically (the old file stays whole if anything fails).
 from __future__ import annotations
 
 import os
+from importlib import metadata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
 
-import tinynet
 from tinynet.engine.checks import check_float_dtype
 from tinynet.engine.types import Array
 from tinynet.layers.base import check_layer
@@ -77,7 +77,7 @@ def export(model: Any, path: str | os.PathLike[str], example_input: Any, opset: 
     outputs = result if isinstance(result, tuple) else (result,)
     for name, value in zip(_output_names(model, len(outputs)), outputs):
         graph.add_output(name, value)
-    proto = graph.model(tinynet.__version__, repr(model))
+    proto = graph.model(metadata.version("tinynet"), repr(model))
     onnx.checker.check_model(proto, full_check=True)
     with atomic_file(target, "wb") as file:
         file.write(proto.SerializeToString())
