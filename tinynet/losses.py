@@ -59,7 +59,8 @@ class Loss:
         (scikit-learn's ``sample_weight``; a sample's positions or values share its
         weight). Shape: ``sample_weight (B,)``, non-negative. A batch whose weights are
         all zero gives 0 and a zero gradient. Not validated (``fit`` checked everything);
-        :meth:`backward_weighted` gives its gradient."""
+        :meth:`backward_weighted` gives its gradient; ``weight_total`` keeps the batch's
+        ``sum_n s_n`` (what a penalty scaled per batch, such as scikit-learn's L2, divides by)."""
         raise NotImplementedError(f"{type(self).__name__} does not take sample weights")
 
     def backward_weighted(self) -> Array:
@@ -150,7 +151,8 @@ class SoftmaxCrossEntropy(Loss):
         sample = _row_weights(sample_weight, logits.shape[0], z.shape[0], z.dtype)
         ones = np.ones(z.shape[0], z.dtype) if sample is None else sample
         rows = ones if self.weight is None else ones * self.weight.astype(z.dtype, copy=False)[t]
-        total = float((rows if labels else ones).sum())  # PyTorch: one-hot rows count, unweighted
+        self.weight_total = float(ones.sum())
+        total = float(rows.sum()) if labels else self.weight_total  # PyTorch: one-hot rows count
         scale = rows / z.dtype.type(total) if total > 0 else np.zeros_like(rows)
         shifted, exp = shifted_exp(z)
         sums = exp.sum(axis=-1)
@@ -286,7 +288,7 @@ class SigmoidBinaryCrossEntropy(Loss):
             a = 1 + (np.broadcast_to(pw, logits.shape).reshape(-1) - 1) * t
             per_value = (1 - t) * z + a * (np.maximum(-z, 0) + np.log1p(e))  # softplus(-z)
             slope = (1 - t) - a * (1 - p)
-        scale = _scale(sample_weight, logits.shape[0], z)
+        scale, self.weight_total = _scale(sample_weight, logits.shape[0], z)
         self._weighted_state: tuple[Any, ...] = (scale * slope, logits.shape)
         return float(scale @ per_value) if scale.ndim else float(per_value.sum() * scale)
 
@@ -349,7 +351,7 @@ class MeanSquaredError(Loss):
     def compute_weighted(self, logits: Array, target: Array, sample_weight: Array | None) -> float:
         y = logits.reshape(-1)
         diff = y - target.reshape(-1).astype(y.dtype, copy=False)
-        scale = _scale(sample_weight, logits.shape[0], y)
+        scale, self.weight_total = _scale(sample_weight, logits.shape[0], y)
         self._weighted_state: tuple[Any, ...] = (2 * scale * diff, logits.shape)
         return float((scale * diff) @ diff)
 
@@ -402,14 +404,14 @@ def _row_weights(sample_weight: Array | None, batch: int, n: int, dtype: Any) ->
     return weights if n == batch else np.repeat(weights, n // batch)
 
 
-def _scale(sample_weight: Array | None, batch: int, values: Array) -> Array:
+def _scale(sample_weight: Array | None, batch: int, values: Array) -> tuple[Array, float]:
     """The factor of each value in a weighted mean, ``s_n / sum s`` (0 when all weights are 0),
-    or the 0-D ``1/N`` without weights. Shape: ``(N,)`` or ``()``."""
-    rows = _row_weights(sample_weight, batch, values.shape[0], values.dtype)
-    if rows is None:
-        return values.dtype.type(1 / values.shape[0])
+    or the 0-D ``1/N`` without weights; and the samples' total weight. Shape: ``(N,)`` or ``()``."""
+    if sample_weight is None:
+        return values.dtype.type(1 / values.shape[0]), float(batch)
+    rows = np.repeat(sample_weight.astype(values.dtype, copy=False), values.shape[0] // batch)
     total = rows.sum()
-    return rows / total if total > 0 else np.zeros_like(rows)
+    return (rows / total if total > 0 else np.zeros_like(rows)), float(sample_weight.sum())
 
 
 def _weighted_state(loss: Loss) -> tuple[Any, ...]:
