@@ -33,12 +33,13 @@ class SummaryRow:
     layer_id: int = 0
 
 
-def summary(model: Any, input_features: Any, *, console: Console | None = None) -> None:
+def summary(model: Any, input_features: Any = None, *, console: Console | None = None) -> None:
     """Print the summary of ``model`` for inputs of ``input_features`` features.
 
     Shape: ``input_features`` is the per-sample shape: an int ``in`` for ``(B, in)``,
     a tuple ``(T, in)`` for ``(B, T, in)``; for a model with several inputs, a list
     of such shapes (in the order of the graph's inputs) or a dict by input name.
+    ``None`` lists the layers and their parameters with the output shapes as ``-``.
     """
     rows = summary_rows(model, input_features)
     if console is None:
@@ -49,7 +50,7 @@ def summary(model: Any, input_features: Any, *, console: Console | None = None) 
         console.print(_plain_text(model, rows), markup=False, highlight=False, soft_wrap=True)
 
 
-def summary_rows(model: Any, input_features: Any) -> list[SummaryRow]:
+def summary_rows(model: Any, input_features: Any = None) -> list[SummaryRow]:
     """The rows of the summary; the shapes are propagated with each layer's ``output_shape``."""
     rows: list[SummaryRow] = []
     children = _children(model)
@@ -62,7 +63,7 @@ def summary_rows(model: Any, input_features: Any) -> list[SummaryRow]:
     return rows
 
 
-def summary_text(model: Any, input_features: Any) -> str:
+def summary_text(model: Any, input_features: Any = None) -> str:
     """The summary as plain text (what ``summary`` prints outside a terminal)."""
     return _plain_text(model, summary_rows(model, input_features))
 
@@ -149,7 +150,9 @@ def _output_shape(layer: Any, name: str,
 
 
 def _input_shape(input_features: Any) -> Any:
-    """``(None, *sample)`` for one input; a list or dict of them for several."""
+    """``(None, *sample)`` for one input; a list or dict of them for several; ``None`` if unknown."""
+    if input_features is None:
+        return None
     if isinstance(input_features, dict):
         return {name: _input_shape(shape) for name, shape in input_features.items()}
     if isinstance(input_features, (tuple, list)) and input_features and all(
