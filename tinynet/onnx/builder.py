@@ -139,7 +139,7 @@ class OnnxGraph:
     def unsupported(self, layer: Any, path: str, why: str) -> ValueError:
         """The error for a layer whose converter cannot export this configuration of it."""
         where = f"layer {path!r}" if path else "the model"
-        return ValueError(f"cannot export {where} ({layer!r}) to ONNX: {why}")
+        return ValueError(f"cannot export {where} ({type(layer).__name__}) to ONNX: {why}")
 
     def model(self, producer_version: str, doc: str) -> Any:
         """The ``ModelProto``, for ``opset`` with the oldest IR version that supports it

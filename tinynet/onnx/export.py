@@ -9,8 +9,8 @@ the file written atomically (the old file stays whole if anything fails).
 from __future__ import annotations
 
 import os
-from importlib import metadata
 from collections.abc import Mapping, Sequence
+from importlib import metadata
 from typing import Any
 
 import numpy as np
