@@ -147,27 +147,53 @@ def load_state_dict_into(model: Any, state: Mapping[str, Any], strict: bool = Tr
     live = named_state(model)
     ignored = {path + key for path, layer in model.named_layers()
                for key in getattr(layer, "ignored_state_keys", ())}
+    aliases = _later_names(model, live)
     missing = [name for name in live if name not in state]
-    unexpected = [str(name) if isinstance(name, str) else repr(name) for name in state
-                  if name not in live and name not in ignored]
+    unexpected: list[Any] = [name for name in state
+                             if name not in live and name not in ignored and name not in aliases]
     bad: dict[str, str] = {}
-    ready: list[tuple[Array, Array]] = []
+    ready: dict[str, Array] = {}
     for name, value in state.items():
         if name in live:
             array, problem = _checked_value(value, live[name])
             if problem:
                 bad[name] = problem
             else:
-                ready.append((live[name], array))
+                ready[name] = array
         elif name in ignored:
             array, problem = _numbers(value)
             if problem:
                 bad[name] = problem
+    for name, first in aliases.items():  # PyTorch lists a shared layer at each place
+        if name in state and first in ready:
+            array, problem = _checked_value(state[name], live[first])
+            if problem or not np.array_equal(array, ready[first]):
+                bad[name] = problem or (f"is the shared layer's {first!r} at a later place, "
+                                        f"but holds other values")
     if bad or (strict and (missing or unexpected)):
         raise _error(model, live, missing if strict else [], unexpected if strict else [], bad)
-    for target, array in ready:
-        np.copyto(target, array)
+    for name, array in ready.items():
+        np.copyto(live[name], array)
     return IncompatibleKeys(missing, unexpected)
+
+
+def _later_names(model: Any, live: Mapping[str, Array]) -> dict[str, str]:
+    """The names the arrays of a layer used at several places have at its later places
+    (``"2.weight"``), each with its name in ``live`` (``"0.weight"``); PyTorch's state
+    dict lists them too."""
+    first = {id(array): name for name, array in live.items()}
+    later: dict[str, str] = {}
+
+    def visit(layer: Any, path: str) -> None:
+        own = [(n, p.data) for n, p in getattr(layer, "own_parameters", list)()]
+        for name, array in own + list(getattr(layer, "own_buffers", list)()):
+            if first.get(id(array), path + name) != path + name:
+                later[path + name] = first[id(array)]
+        for name, child in getattr(layer, "named_children", list)():
+            visit(child, f"{path}{name}.")
+
+    visit(model, "")
+    return later
 
 
 def _numbers(value: Any) -> tuple[Array, str]:
@@ -203,14 +229,14 @@ def _checked_value(value: Any, target: Array) -> tuple[Array, str]:
     return cast, ""
 
 
-def _error(model: Any, live: Mapping[str, Array], missing: list[str], unexpected: list[str],
+def _error(model: Any, live: Mapping[str, Array], missing: list[str], unexpected: list[Any],
            bad: dict[str, str]) -> StateDictError:
     """One error that lists every problem, as PyTorch's ``Error(s) in loading state_dict``."""
     lines = [f"load_state_dict: the state dict does not fit {type(model).__name__}; nothing was loaded"]
     if missing:
         lines.append(f"  missing keys ({len(missing)}): {', '.join(map(repr, missing))}")
     if unexpected:
-        hints = [f"{name!r}{did_you_mean(name, missing)}" for name in unexpected]
+        hints = [f"{name!r}{did_you_mean(name, missing or live)}" for name in unexpected]
         lines.append(f"  unexpected keys ({len(unexpected)}): {', '.join(hints)}")
     lines += [f"  {name!r} {problem}" for name, problem in bad.items()]
     if missing or unexpected:
