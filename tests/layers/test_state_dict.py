@@ -34,7 +34,8 @@ def test_keys_shapes_and_order_are_pytorchs() -> None:
     assert {name: a.shape for name, a in state.items()} == {
         "0.weight": (6, 4), "0.bias": (6,), "1.weight": (6,), "1.bias": (6,), "3.weight": (3, 6),
         "3.bias": (3,), "1.running_mean": (6,), "1.running_var": (6,)}
-    assert list(state)[:6] == [name for name, _ in mlp().named_parameters()]  # parameters, then buffers
+    assert list(state) == ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var",
+                           "3.weight", "3.bias"]  # PyTorch's order: layer by layer, parameters first
 
 
 def test_the_state_dict_is_a_copy() -> None:

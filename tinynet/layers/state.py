@@ -42,12 +42,15 @@ def state_arrays(model: Any) -> list[Array]:
 
 
 def named_state(model: Any) -> dict[str, Array]:
-    """The live arrays of :func:`state_arrays` by dotted name: ``{"0.weight": W, ...,
-    "1.running_mean": m, ...}``, parameters first. A layer used at several places is
-    listed once, under the name of its first place (as ``named_parameters()`` does)."""
-    state = {name: param.data for name, param in model.named_parameters()}
-    state.update(_buffers(model))
-    return state
+    """The live arrays of :func:`state_arrays` by dotted name, in PyTorch's order (layer
+    by layer, each layer's parameters, then its buffers): ``{"0.weight": W, "0.bias": b,
+    "1.weight": g, "1.bias": c, "1.running_mean": m, ...}``. A layer used at several places
+    is listed once, under the name of its first place (as ``named_parameters()`` does)."""
+    layers = {path: index for index, (path, _) in enumerate(model.named_layers())}
+    entries = [(name, param.data, 0) for name, param in model.named_parameters()]
+    entries += [(name, array, 1) for name, array in _buffers(model)]
+    entries.sort(key=lambda entry: (layers.get(entry[0][:entry[0].rfind(".") + 1], len(layers)), entry[2]))
+    return {name: array for name, array, _ in entries}
 
 
 class Snapshot:
