@@ -10,6 +10,7 @@ from rich.text import Text
 
 import tinynet as tn
 from tinynet import registry
+from tinynet.cli.export_command import add_export_parser
 from tinynet.cli.tables import BUILTIN
 from tinynet.display.console import get_console
 from tinynet.layers.initializers import INITIALIZERS
@@ -108,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     summary = commands.add_parser("summary", help="describe a tinynet .npz file",
                                   description=SUMMARY_DESCRIPTION, **kw)
     summary.add_argument("model", help="a .npz written by tn.save or `tinynet train --save`")
+    add_export_parser(commands, **kw)
     return parser
 
 

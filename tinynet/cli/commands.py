@@ -22,6 +22,7 @@ import tinynet as tn
 from tinynet import registry
 from tinynet.cli.arguments import build_parser
 from tinynet.cli.evaluate_command import evaluate
+from tinynet.cli.export_command import export
 from tinynet.cli.outputs import check_output, plot_file, quiet_stdout
 from tinynet.cli.predict_command import predict
 from tinynet.cli.summary_command import summary
@@ -176,7 +177,8 @@ def _results_table(results: dict[str, dict[str, float]], title: str) -> RichTabl
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    command = {"train": train, "evaluate": evaluate, "predict": predict, "summary": summary}[args.command]
+    command = {"train": train, "evaluate": evaluate, "predict": predict, "summary": summary,
+               "export": export}[args.command]
     try:
         return command(args)
     except BrokenPipeError:  # the reader of standard output left (`tinynet predict ... | head`)

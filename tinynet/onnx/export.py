@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from importlib import metadata
+from importlib.metadata import version
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,7 @@ MIN_OPSET = 17
 
 
 def export(model: Any, path: str | os.PathLike[str], example_input: Any, opset: int | None = None, *,
-           dtype: DTypeLike | None = None) -> None:
+           dtype: DTypeLike | None = None, metadata: Mapping[str, str] | None = None) -> None:
     """Write ``model`` to ``path`` as an ONNX model for inference (``training=False``).
 
     Args:
@@ -47,6 +47,8 @@ def export(model: Any, path: str | os.PathLike[str], example_input: Any, opset: 
             float32 model is exported in float32 and a float64 one in float64.
             ``np.float32`` exports a float64 model in float32 (onnxruntime has no float64
             kernels for ``Conv``, ``AveragePool``, ``Erf``, ``LSTM``, ``GRU``).
+        metadata: strings stored in the model's ``metadata_props`` (onnxruntime's
+            ``session.get_modelmeta().custom_metadata_map``), e.g. the class names.
 
     The graph's inputs are ``"input"`` (or a ``Graph``'s input names) and its outputs
     ``"output"`` (or a ``Graph``'s output names); ``Dropout`` is the identity and
@@ -69,6 +71,7 @@ def export(model: Any, path: str | os.PathLike[str], example_input: Any, opset: 
     target = _check_path(path)
     opset = _check_opset(opset, onnx)
     graph_dtype = _graph_dtype(model, dtype, example_input)
+    properties = _check_metadata(metadata)
     named_inputs = _example_inputs(model, example_input)
     graph = OnnxGraph(opset, graph_dtype)
     inputs = [graph.add_input(name, array) for name, array in named_inputs]
@@ -77,7 +80,9 @@ def export(model: Any, path: str | os.PathLike[str], example_input: Any, opset: 
     outputs = result if isinstance(result, tuple) else (result,)
     for name, value in zip(_output_names(model, len(outputs)), outputs):
         graph.add_output(name, value)
-    proto = graph.model(metadata.version("tinynet"), repr(model))
+    proto = graph.model(version("tinynet"), repr(model))
+    if properties:
+        onnx.helper.set_model_props(proto, properties)
     onnx.checker.check_model(proto, full_check=True)
     with atomic_file(target, "wb") as file:
         file.write(proto.SerializeToString())
@@ -115,6 +120,15 @@ def _check_opset(opset: Any, onnx: Any) -> int:
                          f"{MIN_OPSET}; {latest} is the newest this onnx {onnx.__version__} knows), "
                          f"got {opset}")
     return int(opset)
+
+
+def _check_metadata(metadata: Any) -> dict[str, str]:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+        raise TypeError(f"export metadata must be a dict of str to str, got {str(metadata)[:80]}")
+    return dict(metadata)
 
 
 def _graph_dtype(model: Any, dtype: Any, example_input: Any) -> np.dtype[Any]:
