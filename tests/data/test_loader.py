@@ -167,7 +167,7 @@ def disk(tmp_path_factory: pytest.TempPathFactory):
     return tmp_path_factory.mktemp("mapped")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(n=st.integers(1, 40), batch=st.integers(1, 45), shuffle=st.booleans(),
        last=st.sampled_from(["keep", "drop", "fill"]), seed=st.integers(0, 1000),
        file_dtype=st.sampled_from(["float64", "float32", "int32"]),

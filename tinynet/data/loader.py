@@ -215,6 +215,11 @@ class DataLoader:
             extra = self.rng.integers(0, n, size - rest)
             yield batch(np.concatenate([tail, extra]))
 
+    def __copy__(self) -> DataLoader:
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__, _views=None)
+        return twin
+
     def __getstate__(self) -> dict[str, Any]:
         if self._mapped is not None:
             raise TypeError("a DataLoader over a file mapping (np.memmap) cannot be pickled: its data "
