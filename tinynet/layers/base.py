@@ -206,9 +206,9 @@ class Layer:
         return state_dict_of(self)
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy the arrays of ``state_dict`` (numpy arrays, PyTorch tensors or anything
-        ``np.asarray`` reads) into this model's parameters and buffers, by name.
+        """Copy the arrays of ``state_dict`` into this model's parameters and buffers, by name.
 
+        The values may be numpy arrays, PyTorch tensors or anything ``np.asarray`` reads.
         Everything is checked before anything is written (keys, shapes, numbers, finite
         values once cast to the model's dtype), so a state dict that does not fit raises
         one :class:`~tinynet.layers.state.StateDictError` (a ``KeyError`` and a
