@@ -1,5 +1,10 @@
-"""The training display, as callbacks: a rich live bar in a terminal, plain
-lines elsewhere (CI logs, pipes, files), and a summary table at the end.
+"""The training display, as callbacks: a rich live bar in a terminal or a notebook,
+plain lines elsewhere (CI logs, pipes, files), and a summary table at the end.
+
+In a narrow terminal the epoch count, elapsed time and ETA keep their room; the
+bar shrinks and the metrics give way, whole entries first (``…`` marks those
+left out). After ``EarlyStopping(restore_best=True)`` the final table shows the
+restored epoch's figures, marked as such. Losses print compactly (``1.23e+127``).
 
 Redraws are throttled by time (at most ``REFRESH_SECONDS`` apart), so the
 display costs a time check per batch, whatever the batch rate.
@@ -10,26 +15,34 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
+from rich.text import Text
 
 from tinynet.display.console import get_console
+from tinynet.display.numbers import format_loss, format_value
 from tinynet.training.callbacks import PROGRESS_MODES, Callback, History, Run, register_display
 
-__all__ = ["PROGRESS_MODES", "make_display", "get_console", "RichProgress", "EpochLines", "Notes"]
+__all__ = ["PROGRESS_MODES", "make_display", "get_console", "RichProgress", "EpochLines", "Notes",
+           "FittedEntries", "format_logs", "summary_table"]
 
 REFRESH_SECONDS = 0.1
 BATCH_BAR_MIN_STEPS = 50  # show a bar inside the epoch only when epochs are long
 PLAIN_LINES_TARGET = 50  # "auto" outside a terminal prints about this many epoch lines
+GAP = "  "  # between two log entries
+BAR_WIDTHS = (10, 40)  # the progress bar's narrowest and widest
 
 def make_display(mode: str, console: Console | None = None) -> list[Callback]:
     """The callbacks that show progress for ``mode``; ``"none"`` shows only the notes
@@ -42,23 +55,69 @@ def make_display(mode: str, console: Console | None = None) -> list[Callback]:
     return [EpochLines(console, every=1 if mode == "epoch" else None)]
 
 
+def log_entries(logs: dict[str, float]) -> list[str]:
+    """``["loss 0.123456", "accuracy 0.9500"]`` for a logs dict (losses compact when huge)."""
+    return [f"{key} {format_value(key, value)}" for key, value in logs.items()]
+
+
 def format_logs(logs: dict[str, float]) -> str:
     """``loss 0.123456  accuracy 0.9500`` for a logs dict."""
-    return "  ".join(f"{key} {value:.6f}" if "loss" in key else f"{key} {value:.4f}"
-                     for key, value in logs.items())
+    return GAP.join(log_entries(logs))
+
+
+class FittedEntries:
+    """Entries joined by two spaces, as many as fit the width rich gives them; a ``…``
+    stands for the entries left out (a last entry too wide is cut short)."""
+
+    def __init__(self, entries: list[str]) -> None:
+        self.entries = entries
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(min(1, len(self.entries)), len(GAP.join(self.entries)))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width, shown = options.max_width, ""
+        for count in range(len(self.entries), 0, -1):
+            shown = GAP.join(self.entries[:count]) + ("" if count == len(self.entries) else GAP + "…")
+            if len(shown) <= width:
+                break
+        yield Text(shown, no_wrap=True, overflow="ellipsis", end="")
+
+
+def bar_width(width: int, run: Run) -> int:
+    """The bar's width in a console ``width`` wide: what the fixed columns and the run's
+    full log line leave, between ``BAR_WIDTHS``."""
+    digits = len(str(run.epochs))
+    fixed = len("epoch") + 2 * digits + 1 + len("0:00:00 eta 0:00:00") + 5  # 5: the gaps
+    logs = sum(len(name) + 9 for name in run.log_names) + len(GAP) * (len(run.log_names) - 1)
+    return max(BAR_WIDTHS[0], min(BAR_WIDTHS[1], width - fixed - logs - 2))
+
+
+class LogsColumn(ProgressColumn):
+    """The task's log entries (its ``entries`` field), fitted to the room left."""
+
+    def render(self, task: Task) -> FittedEntries:
+        return FittedEntries(task.fields.get("entries", []))
 
 
 def summary_table(history: History, seconds: float) -> Table:
-    """A small table: epochs run, final loss and metrics, time."""
+    """A small table: epochs run, the final figures, time. After a restore (``EarlyStopping``
+    putting back its best epoch) the figures are the restored epoch's, and the table says so."""
     title = "training interrupted" if history.interrupted else "training finished"
-    table = Table(title=title, show_header=True, header_style="bold")
-    table.add_column("epochs", justify="right")
     keys = [k for k, v in history.history.items() if v]
-    for key in keys:
-        table.add_column(key, justify="right")
-    table.add_column("time", justify="right")
-    table.add_row(str(len(history)), *[f"{history.history[k][-1]:.4f}" for k in keys],
-                  f"{seconds:.2f}s")
+    shown, caption, epoch = len(history) - 1, None, str(len(history))
+    restored = history.restored_epoch
+    if restored is not None and restored in history.epochs and restored != history.epochs[-1]:
+        shown, epoch = history.epochs.index(restored), f"{restored}*"
+        caption = f"*the restored epoch's figures (the model holds its weights); {len(history)} epochs ran"
+    table = Table(title=title, caption=caption, show_header=True, header_style="bold")
+    cells = {"epochs" if caption is None else "epoch": epoch}
+    cells |= {key: format_value(key, history.history[key][shown]) if len(history.history[key]) > shown
+              else "-" for key in keys}
+    cells["time"] = f"{seconds:.2f}s"
+    for header, cell in cells.items():  # a narrow terminal shortens the headers, never the figures
+        table.add_column(Text(header, no_wrap=True, overflow="ellipsis"), justify="right", min_width=len(cell))
+    table.add_row(*cells.values())
     return table
 
 
@@ -86,17 +145,23 @@ class RichProgress(Notes):
 
     def on_train_begin(self, run: Run) -> None:
         self.run = run
+        # The metrics (the only flexible column) take the room left by the fixed columns
+        # and a bar sized for this console, so a narrow terminal squeezes them first.
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-            TextColumn("{task.fields[info]}"),
-            console=self.console, auto_refresh=False, transient=False,
+            TextColumn("[bold]{task.description}", table_column=Column(no_wrap=True)),
+            BarColumn(bar_width=bar_width(self.console.width, run)),
+            MofNCompleteColumn(table_column=Column(no_wrap=True)),
+            TimeElapsedColumn(table_column=Column(no_wrap=True)),
+            TextColumn("eta", table_column=Column(no_wrap=True)),
+            TimeRemainingColumn(table_column=Column(no_wrap=True)),
+            LogsColumn(table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis")),
+            console=self.console, auto_refresh=False, transient=False, expand=True,
         )
         self._progress.start()
-        self._epochs: TaskID = self._progress.add_task("epoch", total=run.epochs, info="")
+        self._epochs: TaskID = self._progress.add_task("epoch", total=run.epochs, entries=[])
         self._batches: TaskID | None = None
         if run.steps_per_epoch >= BATCH_BAR_MIN_STEPS:
-            self._batches = self._progress.add_task("batch", total=run.steps_per_epoch, info="")
+            self._batches = self._progress.add_task("batch", total=run.steps_per_epoch, entries=[])
         self._last_draw = 0.0
         self._done = 0
         self._logs: dict[str, float] = {}
@@ -122,15 +187,15 @@ class RichProgress(Notes):
         if progress is None:
             return
         self._last_draw = time.perf_counter()
-        progress.update(self._epochs, completed=self._done, info=format_logs(self._logs))
+        progress.update(self._epochs, completed=self._done, entries=log_entries(self._logs))
         if self._batches is not None and batch is not None:
-            running = f"loss (epoch avg) {self._sum / self._seen:.4f}"
+            running = [f"loss (epoch avg) {format_loss(self._sum / self._seen)}"]
             if self._new_epoch:  # reset restarts the bar's clock, and redraws by itself
                 self._new_epoch = False
                 progress.reset(self._batches, total=self.run.steps_per_epoch, completed=batch,
-                               info=running)
+                               entries=running)
                 return
-            progress.update(self._batches, completed=batch, info=running)
+            progress.update(self._batches, completed=batch, entries=running)
         progress.refresh()
 
     def on_train_end(self, logs: dict[str, Any]) -> None:

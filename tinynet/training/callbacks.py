@@ -63,6 +63,8 @@ class History(Callback):
     of the batch losses when batches are equal); ``history.batch_loss`` keeps
     every batch's; other keys (``accuracy``, ``val_loss``, ...) are in
     ``history.history`` and readable as ``history["val_loss"]``.
+    ``history.restored_epoch`` is the epoch whose weights the model holds after
+    ``EarlyStopping(restore_best=True)`` put them back (else ``None``).
     """
 
     def __init__(self) -> None:
@@ -71,6 +73,7 @@ class History(Callback):
         self.epochs: list[int] = []
         self.interrupted = False
         self.seconds = 0.0
+        self.restored_epoch: int | None = None  # set when a callback put back an earlier epoch's weights
 
     @property
     def loss(self) -> list[float]:

@@ -92,7 +92,7 @@ class MonitorCallback(Callback):
             return False
         self._snapshot.restore()
         self._snapshot = None  # free the copy
-        self.restored_epoch = self.best_epoch
+        self.restored_epoch = self.run.history.restored_epoch = self.best_epoch
         return True
 
     def on_train_end(self, logs: dict[str, Any]) -> None:
