@@ -116,7 +116,8 @@ def summary_table(history: History, seconds: float) -> Table:
               else "-" for key in keys}
     cells["time"] = f"{seconds:.2f}s"
     for header, cell in cells.items():  # a narrow terminal shortens the headers, never the figures
-        table.add_column(Text(header, no_wrap=True, overflow="ellipsis"), justify="right", min_width=len(cell))
+        table.add_column(Text(header, no_wrap=True, overflow="ellipsis"), justify="right",
+                         min_width=len(cell))
     table.add_row(*cells.values())
     return table
 
