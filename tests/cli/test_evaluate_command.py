@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from helpers.cli_runs import run_cli, write_labelled_csv
 
-QUICK = ["--epochs", "30", "--progress", "none", "--standardize", "--optimizer", "adam"]
+QUICK = ["--epochs", "30", "--progress", "none", "--standardize", "--optimizer", "adam", "--lr", "0.01"]
 
 
 @pytest.fixture(scope="module")

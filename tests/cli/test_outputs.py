@@ -132,10 +132,12 @@ def test_errors_are_said_in_the_commands_flags(capsys, argv, says):
     assert "last_batch=" not in err and "test_size=" not in err and "train_size" not in err
 
 
-def test_a_semicolon_separated_file_is_named_as_such(tmp_path, capsys):
-    (tmp_path / "semi.csv").write_text("a;b;label\n1;2;x\n3;4;y\n")
-    status, _, err = run_cli(["train", "--data", tmp_path / "semi.csv", "--target", "label"], capsys)
-    assert status == 2 and "seems separated by ';'" in err
+def test_a_semicolon_separated_file_is_read_with_its_delimiter(tmp_path, capsys):
+    rows = [f"{i % 3};{i * 0.5:.1f};{'xy'[i % 2]}" for i in range(30)]
+    (tmp_path / "semi.csv").write_text("a;b;label\n" + "\n".join(rows) + "\n")
+    status, out, err = run_cli(["train", "--data", tmp_path / "semi.csv", "--target", "label", *QUICK],
+                               capsys)
+    assert (status, err) == (0, "") and "task: classification of 'label'" in out
 
 
 def _edit_metadata(path, edit):

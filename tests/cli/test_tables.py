@@ -8,9 +8,12 @@ from helpers.cli_runs import run_cli, write_labelled_csv, write_numeric_csv
 
 @pytest.mark.parametrize("edit, message", [
     (lambda rows: None, "no target column 'species'; the columns are"),
-    (lambda rows: rows[3].__setitem__(1, "abc"), "column 'b' row 3 (line 4): 'abc' is not a number"),
-    (lambda rows: rows[5].__setitem__(0, ""), "missing value in column 'a' at row 5 (line 6)"),
-    (lambda rows: rows[2].__setitem__(3, "NA"), "missing value in target column 'label' at row 2"),
+    (lambda rows: [row.__setitem__(1, "") for row in rows[1:]],
+     "these --features cannot be features: 'b' (every cell is missing)"),
+    (lambda rows: [row.__setitem__(0, "7") for row in rows[1:]],
+     "'a' (the same value '7' in every row)"),
+    (lambda rows: [row.__setitem__(3, "NA") for row in rows[1:]],
+     "every cell of the target column 'label' is missing"),
 ])
 def test_bad_csv_gives_one_error_line_and_status_2(tmp_path, capsys, edit, message):
     write_labelled_csv(tmp_path / "train.csv", n=40)
@@ -21,10 +24,54 @@ def test_bad_csv_gives_one_error_line_and_status_2(tmp_path, capsys, edit, messa
         csv.writer(f).writerows(rows)
     target = "species" if "species" in message else "label"
     status, _, err = run_cli(["train", "--data", tmp_path / "train.csv", "--target", target, "--epochs", "1",
-                          "--progress", "none"], capsys)
+                              "--features", "a", "b", "c", "--progress", "none"], capsys)
     assert status == 2
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("tinynet: error: ") and message in err
+
+
+def test_unusable_columns_are_named_at_once_and_left_out_by_default(tmp_path, capsys):
+    rows = [["id", "empty", "same", "x", "label"]]
+    rows += [[f"row{i}", "", "k", f"{i % 7}", "ab"[i % 2]] for i in range(60)]
+    with open(tmp_path / "t.csv", "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    argv = ["train", "--data", tmp_path / "t.csv", "--target", "label", "--epochs", "1", "--progress", "none"]
+    status, out, err = run_cli(argv, capsys)
+    assert (status, err) == (0, "")
+    said = " ".join(out.split())  # rich wraps long lines
+    assert ("left out 3 column(s) that cannot be features: 'id' (60 distinct strings in 60 rows: an "
+            "identifier or free text, not a category); 'empty' (every cell is missing); 'same' (the same "
+            "value 'k' in every row)") in said
+    status, _, err = run_cli([*argv, "--features", "id", "x", "empty"], capsys)
+    assert status == 2 and err.count("\n") == 1
+    assert "these --features cannot be features: 'id' (60 distinct" in err and "'empty' (every cell" in err
+    status, _, err = run_cli([*argv, "--drop", "idd"], capsys)
+    assert status == 2 and "no column(s) ['idd']" in err and "did you mean 'id'?" in err
+
+
+def test_missing_cells_strings_and_a_missing_target_are_read(tmp_path):
+    from tinynet.cli.tables import read_csv
+
+    (tmp_path / "m.csv").write_text("size;colour;label\n1.5;red;x\nNA;;y\n?;blue;\n2;red;x\n")
+    table = read_csv(str(tmp_path / "m.csv"), "label")
+    assert table.dropped == 1 and table.labels == ["x", "y"] and table.y.tolist() == [0, 1, 0]
+    assert table.x.tolist() == [["1.5", "red"], ["NA", ""], ["2", "red"]]  # cells as read, typed later
+
+
+@pytest.mark.parametrize("values, task, why", [
+    (["a", "b", "a"], "classification", "it holds strings (2 classes)"),
+    (["1.5", "2", "3"], "regression", "it holds numbers with fractions"),
+    (["0", "1"] * 10, "classification", "2 distinct whole numbers in 20 rows: at most 2 count as classes"),
+    ([str(i % 3) for i in range(150)], "classification", "3 distinct whole numbers in 150 rows: at most 15"),
+    ([str(i % 3) for i in range(20)], "regression", "more than the 2 that would count as classes"),
+    ([str(3000 + 25 * (i % 94)) for i in range(344)], "regression", "94 distinct whole numbers in 344 rows"),
+    ([str(i % 30) for i in range(1000)], "regression", "more than the 20 that would count"),
+])
+def test_the_task_is_guessed_and_explained(values, task, why):
+    from tinynet.cli.tables import guess_task
+
+    guessed, reason = guess_task(values)
+    assert guessed == task and why in reason
 
 
 @pytest.mark.parametrize("name", ["T.CSV", "t.Csv", "t.csv"])
@@ -49,7 +96,8 @@ def test_read_csv_without_a_target_column_name_says_so(tmp_path):
     write_numeric_csv(tmp_path / "d.csv")
     with pytest.raises(DataError, match="name its target column"):
         read_csv(str(tmp_path / "d.csv"), None)
-    assert read_csv(str(tmp_path / "d.csv"), "label", need_target=False).y is not None
+    assert read_csv(str(tmp_path / "d.csv"), "label").y is not None
+    assert read_csv(str(tmp_path / "d.csv"), "label", need_target=False).y is None  # predict: never read
 
 
 def test_unreadable_csv_files_are_one_line_data_errors(tmp_path, capsys):

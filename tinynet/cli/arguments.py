@@ -16,12 +16,35 @@ from tinynet.display.console import get_console
 from tinynet.layers.initializers import INITIALIZERS
 from tinynet.training.callbacks import PROGRESS_MODES
 
-__all__ = ["build_parser"]
+__all__ = ["build_parser", "DEFAULTS", "resolve_defaults"]
 
 TRAIN_DESCRIPTION = """`tinynet train` with no options is the article's mini-batch run on iris: rows
 scaled to unit length, a 33% test split (random_state 42), Dense(4, 10) ->
 LeakyReLU -> Dense(10, 3) drawn uniformly from default_rng(42), SGD at lr 0.01,
-batches of 32 with the remainder dropped, 1500 epochs."""
+batches of 32 with the remainder dropped, 1500 epochs. The built-in sets all keep
+these settings.
+
+With a CSV file the defaults are those that work on tables: numbers and dates
+standardized, string and boolean columns one-hot encoded, missing cells imputed
+(median / most frequent), all fitted on the training rows; a regression target
+standardized while training (results in its own units); He init, Adam at lr
+0.001, shuffled batches with the last one kept, 20% of the training rows for
+validation and early stopping (patience 20) that keeps the best epoch. An option
+whose help says "default: CSV x; built-in y" takes x for a CSV file and y for a
+built-in set; an option you give always wins."""
+
+# option: (its default for a CSV file, its default for a built-in set: the article's)
+DEFAULTS: dict[str, tuple[Any, Any]] = {
+    "init": ("he_normal", "uniform"),
+    "optimizer": ("adam", "sgd"),
+    "lr": (0.001, 0.01),
+    "last_batch": ("keep", "drop"),
+    "shuffle": (True, False),
+    "epochs": (1000, 1500),
+    "val_split": (0.2, 0.0),
+    "patience": (20, None),
+    "standardize": (True, False),
+}
 
 EVALUATE_DESCRIPTION = """Evaluate a model saved by `tinynet train --save` on labelled data: the loss
 and, for classification, accuracy, balanced accuracy, macro F1, per-class
@@ -75,16 +98,27 @@ def build_parser() -> argparse.ArgumentParser:
     net = train.add_argument_group("network and training")
     net.add_argument("--hidden", type=int, nargs="*", default=[10], metavar="N", help="hidden layer sizes")
     net.add_argument("--activation", default="leaky_relu", help=f"one of {sorted(registry.activations())}")
-    net.add_argument("--init", default="uniform", choices=sorted(INITIALIZERS), help="weight initialiser")
+    net.add_argument("--dropout", type=float, default=0.0, metavar="P",
+                     help="dropout probability after each hidden activation")
+    net.add_argument("--init", choices=sorted(INITIALIZERS), help=_by_kind("init", "weight initialiser"))
     net.add_argument("--loss", default="auto", help="auto (cross-entropy or mean squared error by task) or "
                      f"one of {sorted(registry.losses())}")
-    net.add_argument("--optimizer", default="sgd", help=f"one of {sorted(registry.optimizers())}")
-    net.add_argument("--lr", type=float, default=0.01, help="learning rate")
+    net.add_argument("--class-weight", default="none", choices=("none", "balanced"),
+                     help="balanced: weight each class's loss by rows / (classes * its rows), "
+                     "scikit-learn's formula on the training rows")
+    net.add_argument("--optimizer", help=_by_kind("optimizer", f"one of {sorted(registry.optimizers())}"))
+    net.add_argument("--lr", type=float, help=_by_kind("lr", "learning rate"))
+    net.add_argument("--weight-decay", type=float, default=0.0, help="the optimizer's L2 penalty")
     net.add_argument("--batch-size", type=int, default=32, help="rows per batch")
-    net.add_argument("--last-batch", default="drop", choices=("drop", "keep", "fill"),
-                     help="what to do with the rows left over after the full batches")
-    net.add_argument("--shuffle", action="store_true", help="shuffle the rows every epoch")
-    net.add_argument("--epochs", type=int, default=1500, help="passes over the training data")
+    net.add_argument("--last-batch", choices=("drop", "keep", "fill"), help=_by_kind(
+        "last_batch", "what to do with the rows left over after the full batches"))
+    net.add_argument("--shuffle", action=argparse.BooleanOptionalAction,
+                     help=_by_kind("shuffle", "shuffle the rows every epoch"))
+    net.add_argument("--epochs", type=int, help=_by_kind("epochs", "passes over the training data (at most, "
+                                                                   "with early stopping)"))
+    net.add_argument("--patience", type=int, help=_by_kind(
+        "patience", "stop after this many epochs without a better validation loss (the training loss "
+        "without --val-split) and keep the best epoch's weights; none: train every epoch"))
     net.add_argument("--seed", type=int, default=42, help="seed for the split, the weights and shuffling")
     net.add_argument("--dtype", default="float64", choices=("float64", "float32"))
     out = train.add_argument_group("output")
@@ -115,14 +149,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _data_options(parser: argparse.ArgumentParser) -> None:
     data = parser.add_argument_group("data")
-    data.add_argument("--data", default="iris", help=f"{' | '.join(BUILTIN)} | path.csv")
-    data.add_argument("--target", help="target column (required with a CSV)")
+    data.add_argument("--data", default="iris", help=f"{' | '.join(BUILTIN)} | path.csv (any of , ; tab |)")
+    data.add_argument("--target", help="target column (required with a CSV); rows with it missing are "
+                      "left out")
+    data.add_argument("--features", nargs="+", metavar="COLUMN",
+                      help="the CSV columns to learn from (default: all but the target and --drop)")
+    data.add_argument("--drop", nargs="+", metavar="COLUMN", help="CSV columns not to learn from")
     data.add_argument("--task", default="auto", choices=("auto", "classification", "regression"),
-                      help="auto: string or integer targets are classes, other numbers regression")
+                      help="auto: strings are classes, numbers with fractions regression, whole numbers "
+                      "classes if at most 20 distinct values and at most 10%% of the rows (2 always)")
     data.add_argument("--test-size", type=float, default=0.33, help="fraction held out for testing")
-    data.add_argument("--val-split", type=float, default=0.0, help="fraction of the training rows "
-                      "held out for validation (shown every epoch)")
+    data.add_argument("--val-split", type=float, help=_by_kind(
+        "val_split", "fraction of the training rows held out for validation (shown every epoch)"))
     data.add_argument("--normalize", default="auto", choices=("auto", "rows", "none"),
                       help="scale each row to unit length; auto: only for iris, as the article does")
-    data.add_argument("--standardize", action="store_true",
-                      help="scale features to zero mean, unit variance (training statistics)")
+    data.add_argument("--standardize", action=argparse.BooleanOptionalAction, help=_by_kind(
+        "standardize", "scale features (and a regression target) to zero mean, unit variance (training "
+        "statistics)"))
+
+
+def _by_kind(option: str, text: str) -> str:
+    """``text`` with the option's two defaults (escaped for argparse's ``%`` formatting)."""
+    for_csv, builtin = (_shown(v) for v in DEFAULTS[option])
+    return f"{text} (default: CSV {for_csv}; built-in {builtin})".replace("%", "%%")
+
+
+def _shown(value: Any) -> str:
+    return {True: "yes", False: "no", None: "none"}.get(value, str(value)) if not isinstance(
+        value, (int, float)) or isinstance(value, bool) else f"{value:g}"
+
+
+def resolve_defaults(args: argparse.Namespace, csv_file: bool) -> argparse.Namespace:
+    """Fill the train options left unset with :data:`DEFAULTS` for a CSV file or a built-in set."""
+    for option, (for_csv, builtin) in DEFAULTS.items():
+        if getattr(args, option) is None:
+            setattr(args, option, for_csv if csv_file else builtin)
+    return args

@@ -58,7 +58,7 @@ def describe_file(path: str) -> tuple[dict[str, str], Any, int | None]:
     cli = metadata.get("tinynet_cli")
     if isinstance(cli, dict):
         facts |= _cli_facts(cli, model, path)
-        input_features = len(cli["features"])
+        input_features = cli["preprocessing"].get("width") or len(cli["features"])  # one-hot: wider
     elif not isinstance(obj, Layer):
         facts |= _estimator_facts(obj, header)
         input_features = int(getattr(obj, "n_features_in_", 0)) or None
@@ -98,12 +98,7 @@ def describe_preprocessing(saved: Any, n_features: int, path: str) -> str:
         prep = Preprocessing.from_json(saved, n_features)
     except DataError as err:
         raise DataError(f"{path}: {err}") from None
-    steps = []
-    if prep.normalize_rows:
-        steps.append("rows scaled to unit length")
-    if prep.mean is not None:
-        steps.append("standardized")
-    return ", then ".join(steps) or "none"
+    return prep.describe()
 
 
 def _estimator_facts(estimator: Any, header: dict[str, Any]) -> dict[str, str]:

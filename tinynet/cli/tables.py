@@ -1,9 +1,10 @@
-"""Tables for the ``tinynet`` command: scikit-learn's bundled data sets, CSV files,
-and the preprocessing that is saved with a model.
+"""Tables for the ``tinynet`` command: scikit-learn's bundled data sets and CSV files.
 
-A CSV file has a header row; the target column may hold any labels (strings
-or numbers); every other column must be numeric with no missing values. Errors
-are one :class:`DataError` line naming the file, column and row.
+A CSV file has a header row and any delimiter of ``,``, ``;``, tab or ``|``. Its cells are
+read as strings; :mod:`tinynet.cli.preprocessing` types and transforms the feature columns.
+The target column may hold labels (strings or numbers) or numbers to predict; rows with a
+missing target are left out. Errors are one :class:`DataError` line naming the file,
+column and row.
 """
 
 from __future__ import annotations
@@ -15,23 +16,23 @@ from typing import Any
 
 import numpy as np
 
+from tinynet.cli.errors import DataError
+from tinynet.cli.preprocessing import MISSING, Preprocessing, is_missing
 from tinynet.engine.checks import did_you_mean
 from tinynet.engine.types import Array
 
 __all__ = ["BUILTIN", "DataError", "Table", "Preprocessing", "load_builtin", "read_csv", "load_table",
-           "encode_labels", "is_csv_path"]
+           "encode_labels", "is_csv_path", "guess_task"]
 
 BUILTIN = ("iris", "digits", "wine", "breast_cancer", "diabetes")
-MISSING = {"", "na", "n/a", "nan", "null", "none", "?"}
-
-
-class DataError(ValueError):
-    """A problem with the user's data, said in one line."""
+MAX_CLASSES = 20   # whole-number targets with more distinct values are regression
+CLASS_SHARE = 0.1  # and so are those with distinct values above this share of the rows
 
 
 @dataclass
 class Table:
-    """Features ``x (N, F)`` and, unless absent, targets ``y`` (class codes or numbers)."""
+    """Features ``x (N, F)`` (floats for a built-in set, string cells for a CSV) and, unless
+    absent, targets ``y`` (class codes or numbers)."""
 
     x: Array
     y: Array | None
@@ -39,6 +40,8 @@ class Table:
     target: str | None
     task: str  # "classification" or "regression"
     labels: list[str] | None  # class labels, index = code
+    reason: str = ""  # why the task was chosen, when it was guessed
+    dropped: int = 0  # rows left out for a missing target
 
 
 def load_builtin(name: str) -> Table:
@@ -99,18 +102,64 @@ def _preview(names: list[str], shown: int = 4) -> str:
 
 
 def read_csv(path: str, target: str | None, *, features: list[str] | None = None,
-             task: str = "auto", labels: list[str] | None = None, need_target: bool = True) -> Table:
-    """Read ``path``: ``features`` (default: every column but ``target``) must be numeric.
+             drop: list[str] | None = None, task: str = "auto", labels: list[str] | None = None,
+             need_target: bool = True) -> Table:
+    """Read ``path``: its ``features`` (default: every column but ``target`` and ``drop``) as an
+    ``(N, F)`` object array of stripped string cells, typed later by the preprocessing.
 
-    ``task="auto"`` makes string or integer targets classification and other numbers
-    regression. ``labels`` (a saved model's classes) fixes the label codes; a label
-    outside them is an error. With ``need_target=False`` the target column may be absent.
+    The delimiter is sniffed (``,``, ``;``, tab or ``|``). Rows whose target cell is missing
+    are left out (``Table.dropped`` counts them). ``task="auto"`` guesses the task from the
+    target (:func:`guess_task`, ``Table.reason`` says why). ``labels`` (a saved model's
+    classes) fixes the label codes; a label outside them is an error. With
+    ``need_target=False`` (predicting) the target column's cells are not read at all: it may
+    be absent, blank or stale.
     """
     if target is None and need_target:
         raise DataError(f"{path}: name its target column (--target COLUMN)")
+    header, body = _read_rows(path)
+    if target is not None and target not in header and need_target:
+        close = did_you_mean(target, header)
+        raise DataError(f"{path}: no target column {target!r}; the columns are {header}"
+                        + close)
+    unknown = [name for name in (drop or []) + (features or []) if name not in header]
+    if unknown:
+        hints = "".join(did_you_mean(name, header) for name in unknown)
+        raise DataError(f"{path}: no column(s) {unknown}; the columns are {header}" + hints)
+    if features is None:
+        features = [name for name in header if name != target and name not in (drop or [])]
+    elif target in features and need_target:
+        raise DataError(f"{path}: the target {target!r} cannot also be a feature")
+    if not features:
+        raise DataError(f"{path}: no feature columns besides the target {target!r}")
+    columns = [header.index(name) for name in features]
+    cells = np.array([[row[j].strip() for j in columns] for row in body], dtype=object).reshape(
+        len(body), len(columns))
+    if not need_target or target is None or target not in header:
+        return Table(cells, None, features, target, task, labels)
+    column = header.index(target)
+    raw = [row[column].strip() for row in body]
+    keep = [i for i, value in enumerate(raw) if not is_missing(value)]
+    if not keep:
+        raise DataError(f"{path}: every cell of the target column {target!r} is missing")
+    cells, raw = cells[keep], [raw[i] for i in keep]
+    reason = ""
+    if task == "auto":
+        task, reason = guess_task(raw)
+    table = Table(cells, None, features, target, task, labels, reason=reason, dropped=len(body) - len(keep))
+    if task == "regression":
+        table.y = np.array([_number(v, path, target, i + 1) for i, v in zip(keep, raw)])
+        return table
+    table.y, table.labels = encode_labels(raw, labels, path, target)
+    return table
+
+
+def _read_rows(path: str) -> tuple[list[str], list[list[str]]]:
+    """The header and the data rows of ``path``, the delimiter sniffed; one-line errors."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as file:
-            rows = [row for row in csv.reader(file) if row]
+            sample = file.read(65536)
+            file.seek(0)
+            rows = [row for row in csv.reader(file, delimiter=_delimiter(sample)) if row]
     except UnicodeDecodeError as err:
         raise DataError(f"{path}: not UTF-8 text (it has the byte 0x{err.object[err.start]:02x}); save "
                         f"it as a UTF-8 CSV file") from None
@@ -119,12 +168,6 @@ def read_csv(path: str, target: str | None, *, features: list[str] | None = None
     if not rows:
         raise DataError(f"{path}: the file is empty; it needs a header row and data rows")
     header = [name.strip() for name in rows[0]]
-    if len(header) == 1:
-        other = next((d for d in (";", "\t", "|") if d in header[0]), None)
-        if other is not None:
-            raise DataError(f"{path}: the header is one column {header[0][:60]!r}; tinynet reads "
-                            f"comma-separated files, and this one seems separated by {other!r} "
-                            f"(save it with commas)")
     body = rows[1:]
     if not body:
         raise DataError(f"{path}: no data rows below the header")
@@ -134,37 +177,18 @@ def read_csv(path: str, target: str | None, *, features: list[str] | None = None
         if len(row) != len(header):
             raise DataError(f"{path}: row {number} (line {number + 1}) has {len(row)} fields but the "
                             f"header has {len(header)}")
-    if target is not None and target not in header and need_target:
-        close = did_you_mean(target, header)
-        raise DataError(f"{path}: no target column {target!r}; the columns are {header}"
-                        + close)
-    if features is None:
-        features = [name for name in header if name != target]
-    missing = [name for name in features if name not in header]
-    if missing:
-        raise DataError(f"{path}: the model needs the feature column(s) {missing}, not in {header}")
-    if not features:
-        raise DataError(f"{path}: no feature columns besides the target {target!r}")
-    x = np.empty((len(body), len(features)))
-    for j, name in enumerate(features):
-        column = header.index(name)
-        for i, row in enumerate(body):
-            x[i, j] = _number(row[column], path, name, i + 1)
-    if target is None or target not in header:
-        return Table(x, None, features, target, task, labels)
-    column = header.index(target)
-    raw = [row[column].strip() for row in body]
-    for i, value in enumerate(raw):
-        if value.lower() in MISSING:
-            raise DataError(f"{path}: missing value in target column {target!r} at row {i + 1} "
-                            f"(line {i + 2})")
-    if task == "auto":
-        task = _guess_task(raw)
-    if task == "regression":
-        y = np.array([_number(v, path, target, i + 1) for i, v in enumerate(raw)])
-        return Table(x, y, features, target, task, None)
-    codes, labels = encode_labels(raw, labels, path, target)
-    return Table(x, codes, features, target, task, labels)
+    return header, body
+
+
+def _delimiter(sample: str) -> str:
+    """The delimiter of a CSV file from its first lines (``csv.Sniffer``); ``,`` when unsure."""
+    lines = sample.splitlines()
+    if len(lines) > 1 and len(sample) == 65536:
+        sample = "\n".join(lines[:-1])  # the last line may be cut short
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
 
 
 def encode_labels(raw: list[str], labels: list[str] | None, path: str,
@@ -205,62 +229,22 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def _is_real(value: Any) -> bool:
-    """A finite int or float (not a bool)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+def guess_task(raw: list[str]) -> tuple[str, str]:
+    """``("classification" | "regression", why)`` for a target column's (present) cells.
 
-
-def _guess_task(raw: list[str]) -> str:
-    if not all(_is_number(v) for v in raw):
-        return "classification"
-    return "classification" if all(float(v).is_integer() for v in raw) else "regression"
-
-
-@dataclass
-class Preprocessing:
-    """Row normalisation (unit L2 norm, the article's) then standardisation (train statistics)."""
-
-    normalize_rows: bool = False
-    mean: list[float] | None = None
-    scale: list[float] | None = None
-
-    def fit(self, x: Array, standardize: bool) -> Preprocessing:
-        if standardize:
-            rows = self._normalized(x)
-            std = rows.std(axis=0)
-            self.mean, self.scale = rows.mean(axis=0).tolist(), np.where(std > 0, std, 1.0).tolist()
-        return self
-
-    def apply(self, x: Array) -> Array:
-        x = self._normalized(x)
-        if self.mean is not None and self.scale is not None:
-            x = (x - np.asarray(self.mean)) / np.asarray(self.scale)
-        return x
-
-    def _normalized(self, x: Array) -> Array:
-        if not self.normalize_rows:
-            return x
-        from sklearn.preprocessing import normalize
-
-        return normalize(x)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"normalize_rows": self.normalize_rows, "mean": self.mean, "scale": self.scale}
-
-    @classmethod
-    def from_json(cls, data: Any, n_features: int | None = None) -> Preprocessing:
-        """The preprocessing saved by :meth:`to_json`, checked: a bool, and ``None`` or
-        ``n_features`` finite numbers for the mean and the (positive) scale."""
-        if not isinstance(data, dict) or set(data) != {"normalize_rows", "mean", "scale"} \
-                or not isinstance(data["normalize_rows"], bool) \
-                or (data["mean"] is None) != (data["scale"] is None):
-            raise DataError(f"the saved preprocessing is malformed: {str(data)[:80]}")
-        for key in ("mean", "scale"):
-            values = data[key]
-            if values is None:
-                continue
-            if not isinstance(values, list) or (n_features is not None and len(values) != n_features) \
-                    or not all(_is_real(v) and (key == "mean" or v > 0) for v in values):
-                raise DataError(f"the saved preprocessing's {key} must be {n_features} finite numbers"
-                                f"{' > 0' if key == 'scale' else ''}, got {str(values)[:80]}")
-        return cls(data["normalize_rows"], data["mean"], data["scale"])
+    Strings are classes; numbers with a fraction are regression. Whole numbers are classes
+    when there are 2 distinct values, or at most ``MAX_CLASSES`` (20) that are at most
+    ``CLASS_SHARE`` (10%) of the rows, close to AutoGluon's problem-type inference: 0/1/2
+    codes are classes, a body mass in whole grams (94 values in 344 rows) is a number.
+    """
+    rows, distinct = len(raw), set(raw)
+    if not all(_is_number(v) for v in distinct):
+        return "classification", f"it holds strings ({len(distinct)} classes)"
+    values = {float(v) for v in distinct}
+    if not all(v.is_integer() for v in values):
+        return "regression", "it holds numbers with fractions"
+    limit = max(2, min(MAX_CLASSES, int(CLASS_SHARE * rows)))
+    counted = f"{len(values)} distinct whole numbers in {rows} rows"
+    if len(values) <= limit:
+        return "classification", f"{counted}: at most {limit} count as classes"
+    return "regression", f"{counted}: more than the {limit} that would count as classes"
