@@ -63,6 +63,8 @@ def test_a_trained_mlp_with_batch_norm_dropout_leaky_relu_and_softmax_runs_in_on
     model = tn.Sequential(*body.layers, tn.Softmax())
     path = tmp_path / "mlp.onnx"
     exported_matches(model, x[:2], x[:37], path, tol=1e-5)
+    (one_row,) = run_onnx(path, x[:1])
+    np.testing.assert_allclose(one_row, model(x[:1]), atol=1e-5)
     graph = onnx.load(str(path)).graph
     assert [n.op_type for n in graph.node] == ["Gemm", "BatchNormalization", "LeakyRelu", "Identity", "Gemm",
                                                "Softmax", "Identity"]
