@@ -122,12 +122,15 @@ def torch_outputs(model: Any, case: Case, x: np.ndarray) -> np.ndarray:
 
 
 def train_torch(model: Any, case: Case, x: np.ndarray, steps: int = 3) -> None:
+    """Plain gradient steps (torch.optim would import torch's compiler: seconds)."""
     model.train()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     for _ in range(steps):
-        optimizer.zero_grad()
+        model.zero_grad()
         case.run_torch(model, torch.from_numpy(x)).pow(2).mean().backward()
-        optimizer.step()
+        with torch.no_grad():
+            for param in model.parameters():
+                if param.grad is not None:
+                    param -= 0.1 * param.grad
 
 
 def train_tinynet(model: tn.Layer, x: np.ndarray, steps: int = 3) -> None:
