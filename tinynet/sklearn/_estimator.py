@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import numbers
 import re
+import warnings
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from tinynet import registry
 from tinynet.data.loader import DataLoader
@@ -71,9 +73,14 @@ class TinyNetEstimator(BaseEstimator):
         self.progress = progress
 
     # -- hooks for the subclasses -------------------------------------------------------------
-    def _prepare_targets(self, y: Any, first_call: bool, classes: Any) -> tuple[Array, int]:
+    def _prepare_targets(self, y: Any, first_call: bool, classes: Any,
+                         sample_weight: Array | None) -> tuple[Array, int]:
         """Encode validated ``y`` for the loss; return it and the number of network outputs."""
         raise NotImplementedError
+
+    def _class_weighted(self, y: Any, sample_weight: Array | None, incremental: bool) -> Array | None:
+        """The sample weights with the class weights multiplied in (classifier only)."""
+        return sample_weight
 
     def _check_y(self, y: Any) -> Any:
         return y
@@ -121,17 +128,27 @@ class TinyNetEstimator(BaseEstimator):
         return build_mlp(n_in, p["sizes"], n_out, p["activation"], init, rng)
 
     # -- fitting -------------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any) -> TinyNetEstimator:
-        """Train on ``(X, y)`` for up to ``epochs`` epochs (from scratch unless ``warm_start``)."""
-        return self._fit(X, y, incremental=False)
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> TinyNetEstimator:
+        """Train on ``(X, y)`` for up to ``epochs`` epochs (from scratch unless ``warm_start``).
 
-    def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> TinyNetEstimator:
+        ``sample_weight`` ``(n_samples,)``, non-negative: each batch's loss is the weighted
+        mean ``sum w_n l_n / sum w_n`` and the L2 penalty is divided by ``sum w_n``, as in
+        scikit-learn's ``MLPClassifier.fit(sample_weight=)``: a weight of 0 drops a sample, an
+        integer weight k counts it k times (exactly so when the data fits one batch). A
+        ``ConvergenceWarning`` says when ``epochs`` ran out while the loss still fell."""
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
+
+    def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None,
+             sample_weight: Any = None) -> TinyNetEstimator:
         p = self._checked_params()
         first_call = not hasattr(self, "model_") or not (incremental or self.warm_start)
         X, y = self._validate(X, y, reset=first_call, dtype=np.float64,
                               multi_output=self._more_tags_multi_output(), y_numeric=False)
         y = self._check_y(y)
-        target, n_out = self._prepare_targets(y, first_call, classes)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        target, n_out = self._prepare_targets(y, first_call, classes, sample_weight)
+        sample_weight = self._class_weighted(y, sample_weight, incremental)
         if first_call:
             self._rng = self._generator()
             self.model_ = self._build(X.shape[1], n_out, p, self._rng)
@@ -146,24 +163,31 @@ class TinyNetEstimator(BaseEstimator):
         validation = None
         stop_early = self.early_stopping and not incremental
         if stop_early:
-            X, target, validation = self._split(X, target, p["validation_fraction"])
+            X, target, sample_weight, validation = self._split(X, target, sample_weight,
+                                                               p["validation_fraction"])
         batch_size = min(p["batch_size"], X.shape[0])
         loader = DataLoader(X, target, batch_size=batch_size, shuffle=bool(self.shuffle),
                             last_batch="keep", rng=self._rng)
+        loss = self._loss()
         step = self.optimizer_
         if p["alpha"]:
             weights = [param for name, param in self.model_.named_parameters() if name.endswith("weight")]
-            full, rest = divmod(X.shape[0], batch_size)
-            sizes = [batch_size] * full
-            if rest:  # the last, smaller batch (last_batch="keep")
-                sizes.append(rest)
-            step = L2Step(self.optimizer_, weights, p["alpha"], sizes)
+            if sample_weight is not None:  # scikit-learn divides the penalty by the batch's weights
+                step = L2Step(self.optimizer_, weights, p["alpha"], lambda: loss.weight_total)
+            else:
+                full, rest = divmod(X.shape[0], batch_size)
+                sizes = [batch_size] * full + ([rest] if rest else [])  # last_batch="keep"
+                step = L2Step.cycling(self.optimizer_, weights, p["alpha"], sizes)
         stopper = PlateauStop("val_loss" if stop_early else "loss", p["tol"], p["patience"],
                               restore=stop_early)
         callbacks = [] if incremental else [stopper]
-        self.history_ = fit(self.model_, self._loss(), step, loader, 1 if incremental else p["epochs"],
+        self.history_ = fit(self.model_, loss, step, loader, 1 if incremental else p["epochs"],
                             progress=p["progress"], callbacks=callbacks, validation_data=validation,
-                            metrics=[])
+                            metrics=[], sample_weight=sample_weight)
+        if not incremental and not stopper.stopped and not self.history_.interrupted:
+            warnings.warn(f"{type(self).__name__}: the epoch budget (epochs={p['epochs']}) ran out while "
+                          f"the loss was still falling by more than tol={p['tol']:g}; training has not "
+                          f"converged: raise epochs (or learning_rate)", ConvergenceWarning, stacklevel=3)
         self.loss_curve_.extend(self.history_.loss)
         self.n_iter_ += len(self.history_)
         self.t_ += len(self.history_) * loader.samples_per_epoch()
@@ -174,18 +198,25 @@ class TinyNetEstimator(BaseEstimator):
             self.best_validation_loss_ = min(self.validation_loss_curve_)
         return self
 
-    def _split(self, X: Array, target: Array, fraction: float) -> tuple[Array, Array, tuple[Array, Array]]:
+    def _split(self, X: Array, target: Array, sample_weight: Array | None,
+               fraction: float) -> tuple[Array, Array, Array | None, tuple[Array, Array]]:
+        """Hold out ``fraction`` of the rows (stratified for classes) as validation data; the
+        training rows keep their weights (the validation loss is unweighted)."""
         seed = int(self._rng.integers(np.iinfo(np.int32).max))
         stratify = target if self._loss_name == "softmax_cross_entropy" else None
+        rows = np.arange(X.shape[0])
         try:
-            x_tr, x_val, y_tr, y_val = train_test_split(X, target, test_size=fraction, random_state=seed,
-                                                        stratify=stratify)
+            train, val = train_test_split(rows, test_size=fraction, random_state=seed, stratify=stratify)
         except ValueError:  # too few samples of some class to stratify, or too few rows at all
             if X.shape[0] < 2:
                 raise ValueError(f"{type(self).__name__}: early_stopping needs at least 2 samples to "
                                  f"hold out validation_fraction={fraction}, got {X.shape[0]}") from None
-            x_tr, x_val, y_tr, y_val = train_test_split(X, target, test_size=fraction, random_state=seed)
-        return x_tr, y_tr, (x_val, y_val)
+            train, val = train_test_split(rows, test_size=fraction, random_state=seed)
+        weights = None if sample_weight is None else sample_weight[train]
+        if weights is not None and not weights.any():
+            raise ValueError(f"{type(self).__name__}: the sample weights of the training rows left after "
+                             f"holding out validation_fraction={fraction} are all zero")
+        return X[train], target[train], weights, (X[val], target[val])
 
     def _validate(self, X: Any, y: Any = NO_Y, **kwargs: Any) -> Any:
         """scikit-learn's ``validate_data``, with numpy's conversion errors (text in a
@@ -217,6 +248,8 @@ class TinyNetEstimator(BaseEstimator):
         params["hidden_layer_sizes"] = [int(s) for s in np.atleast_1d(params["hidden_layer_sizes"])]
         if not isinstance(params["random_state"], (int, type(None))):
             params["random_state"] = None  # a RandomState/Generator object is not saved
+        if isinstance(params.get("class_weight"), dict):  # JSON keys are strings: keep labels as labels
+            params["class_weight"] = [[_plain(label), float(w)] for label, w in params["class_weight"].items()]
         attributes = {key: _plain(getattr(self, key)) for key in FITTED if hasattr(self, key)}
         if hasattr(self, "feature_names_in_"):
             attributes["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
@@ -235,6 +268,13 @@ class TinyNetEstimator(BaseEstimator):
         if not isinstance(sizes, list):
             raise ValueError(f"{where} hidden_layer_sizes must be a list of integers, got {sizes!r}")
         params["hidden_layer_sizes"] = tuple(sizes)
+        if isinstance(params.get("class_weight"), list):
+            pairs = params["class_weight"]
+            if not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], (str, int, float))
+                       and isinstance(p[1], (int, float)) for p in pairs):
+                raise ValueError(f"{where} class_weight must be a list of [label, weight] pairs, "
+                                 f"got {str(pairs)[:60]}")
+            params["class_weight"] = {label: weight for label, weight in pairs}
         try:
             estimator = cls(**params)
             estimator._checked_params()

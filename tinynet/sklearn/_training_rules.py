@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 from tinynet.training.monitor import MonitorCallback
@@ -23,30 +24,39 @@ class PlateauStop(MonitorCallback):
         super().__init__(monitor, "min", tol, restore, best_follows_any_gain=True, owner="PlateauStop")
         self.patience = patience
         self.wait = 0
+        self.stopped = False  # whether the rule ended training (else the epoch budget did)
 
     def after_epoch(self, epoch: int, improved: bool) -> None:
         self.wait = 0 if improved else self.wait + 1
         if self.wait >= self.patience:
-            self.run.stop_training = True
+            self.run.stop_training = self.stopped = True
 
 
 class L2Step:
     """Wrap an optimizer: before each step add ``alpha / n * W`` to each weight's gradient
     (not biases), the gradient of scikit-learn MLP's penalty ``alpha / (2 n) * ||W||^2`` for a
-    batch of ``n`` rows. ``batch_sizes`` are the row counts of one epoch's batches in order (full
-    batches, then the remainder); the steps cycle through them. The gradient is changed in
-    place, so it keeps its array and dtype."""
+    batch of ``n`` rows (with sample weights, ``n`` is the batch's sum of weights, as
+    scikit-learn's). ``batch_total()`` gives the current batch's ``n``. The gradient is changed
+    in place, so it keeps its array and dtype."""
 
-    def __init__(self, inner: Any, weights: list[Any], alpha: float, batch_sizes: list[int]) -> None:
+    def __init__(self, inner: Any, weights: list[Any], alpha: float,
+                 batch_total: Callable[[], float]) -> None:
         self.inner, self.weights, self.alpha = inner, weights, alpha
-        self._sizes = itertools.cycle(batch_sizes)
+        self._batch_total = batch_total
+
+    @classmethod
+    def cycling(cls, inner: Any, weights: list[Any], alpha: float, batch_sizes: list[int]) -> L2Step:
+        """For unweighted batches: ``batch_sizes`` are the row counts of one epoch's batches in
+        order (full batches, then the remainder); the steps cycle through them."""
+        return cls(inner, weights, alpha, itertools.cycle(batch_sizes).__next__)
 
     @property
     def lr(self) -> float:
         return float(self.inner.lr)
 
     def step(self) -> None:
-        coef = self.alpha / next(self._sizes)
+        total = self._batch_total()
+        coef = self.alpha / total if total > 0 else 0.0
         for w in self.weights:
             w.grad += w.data.dtype.type(coef) * w.data
         self.inner.step()

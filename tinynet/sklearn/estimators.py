@@ -56,13 +56,64 @@ class TinyNetClassifier(ClassifierMixin, TinyNetEstimator):
 
     _loss_name = "softmax_cross_entropy"
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> TinyNetClassifier:
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "leaky_relu",
+        *,
+        optimizer: str = "adam",
+        learning_rate: float = 1e-3,
+        batch_size: int = 32,
+        epochs: int = 200,
+        alpha: float = 1e-4,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 10,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        shuffle: bool = True,
+        warm_start: bool = False,
+        random_state: Any = None,
+        progress: str = "none",
+        class_weight: Any = None,
+    ) -> None:
+        super().__init__(hidden_layer_sizes, activation, optimizer=optimizer, learning_rate=learning_rate,
+                         batch_size=batch_size, epochs=epochs, alpha=alpha, tol=tol,
+                         n_iter_no_change=n_iter_no_change, early_stopping=early_stopping,
+                         validation_fraction=validation_fraction, shuffle=shuffle, warm_start=warm_start,
+                         random_state=random_state, progress=progress)
+        self.class_weight = class_weight
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None,
+                    sample_weight: Any = None) -> TinyNetClassifier:
         """One epoch over ``(X, y)``; the first call needs ``classes`` (all labels that will occur)."""
         if not hasattr(self, "model_") and classes is None:
             raise ValueError("TinyNetClassifier.partial_fit: pass classes=... (every label) on the "
                              "first call")
-        self._fit(X, y, incremental=True, classes=classes)
+        self._fit(X, y, incremental=True, classes=classes, sample_weight=sample_weight)
         return self
+
+    def _class_weighted(self, y: Any, sample_weight: Array | None, incremental: bool) -> Array | None:
+        """``class_weight`` as per-sample weights (multiplying ``sample_weight``), as scikit-learn's
+        linear models do: ``"balanced"`` weighs class ``c`` by ``n_samples / (n_classes * n_c)``
+        (counted in this ``y``), a dict ``{label: weight}`` as given (unlisted classes 1)."""
+        chosen = self.class_weight
+        if chosen is None:
+            return sample_weight
+        if isinstance(chosen, str) and chosen == "balanced":
+            if incremental:
+                raise ValueError("TinyNetClassifier: class_weight='balanced' needs all of y at once and "
+                                 "partial_fit sees one part; pass a dict, e.g. from sklearn.utils."
+                                 "class_weight.compute_class_weight('balanced', classes=..., y=...)")
+            present, counts = np.unique(np.searchsorted(self.classes_, y), return_counts=True)
+            by_class = np.ones(len(self.classes_))
+            by_class[present] = len(y) / (len(present) * counts)
+        elif isinstance(chosen, dict):
+            by_class = _class_weight_table(chosen, self.classes_)
+        else:
+            raise ValueError(f"TinyNetClassifier class_weight must be None, 'balanced' or a dict "
+                             f"{{label: weight}}, got {chosen!r}")
+        weights = by_class[np.searchsorted(self.classes_, y)]
+        return weights if sample_weight is None else weights * sample_weight
 
     def _check_y(self, y: Any) -> Any:
         flat = np.asarray(y, dtype=object).reshape(-1)
@@ -73,7 +124,8 @@ class TinyNetClassifier(ClassifierMixin, TinyNetEstimator):
         check_classification_targets(y)
         return y
 
-    def _prepare_targets(self, y: Any, first_call: bool, classes: Any) -> tuple[Array, int]:
+    def _prepare_targets(self, y: Any, first_call: bool, classes: Any,
+                         sample_weight: Array | None) -> tuple[Array, int]:
         if first_call:
             self.classes_ = unique_labels(y) if classes is None else unique_labels(classes)
             if len(self.classes_) < 2:
@@ -129,15 +181,16 @@ class TinyNetRegressor(RegressorMixin, TinyNetEstimator):
 
     _loss_name = "mean_squared_error"
 
-    def partial_fit(self, X: Any, y: Any) -> TinyNetRegressor:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> TinyNetRegressor:
         """One epoch over ``(X, y)``, continuing from the current weights."""
-        self._fit(X, y, incremental=True)
+        self._fit(X, y, incremental=True, sample_weight=sample_weight)
         return self
 
     def _more_tags_multi_output(self) -> bool:
         return True
 
-    def _prepare_targets(self, y: Any, first_call: bool, classes: Any) -> tuple[Array, int]:
+    def _prepare_targets(self, y: Any, first_call: bool, classes: Any,
+                         sample_weight: Array | None) -> tuple[Array, int]:
         try:
             y = np.asarray(y, dtype=np.float64)
         except ValueError as err:
@@ -148,14 +201,19 @@ class TinyNetRegressor(RegressorMixin, TinyNetEstimator):
         if first_call:
             self.n_outputs_ = target.shape[1]
             self._y_ndim = y.ndim
+            # The network learns the standardized target (weighted as the loss is), whatever its units.
+            self.y_mean_ = np.average(target, axis=0, weights=sample_weight)
+            spread = np.sqrt(np.average((target - self.y_mean_) ** 2, axis=0, weights=sample_weight))
+            self.y_scale_ = np.where(spread > 0, spread, 1.0)
         elif target.shape[1] != self.n_outputs_:
             raise ValueError(f"TinyNetRegressor: y has {target.shape[1]} target columns but the network "
                              f"was fitted with {self.n_outputs_}")
-        return target, target.shape[1]
+        return (target - self.y_mean_) / self.y_scale_, target.shape[1]
 
     def predict(self, X: Any) -> Array:
-        """Predicted targets, shape ``(n_samples,)`` or ``(n_samples, n_targets)`` as ``y`` was."""
-        out = self._forward(X)
+        """Predicted targets in ``y``'s units, shape ``(n_samples,)`` or ``(n_samples, n_targets)``
+        as ``y`` was."""
+        out = self._forward(X) * self.y_scale_ + self.y_mean_
         return out.ravel() if self._y_ndim == 1 else out
 
     def __sklearn_tags__(self) -> Any:
@@ -166,7 +224,8 @@ class TinyNetRegressor(RegressorMixin, TinyNetEstimator):
     _own_attributes = ("n_outputs_", "y_ndim")
 
     def _export_own(self) -> tuple[dict[str, Any], dict[str, Array]]:
-        return {"n_outputs_": int(self.n_outputs_), "y_ndim": int(self._y_ndim)}, {}
+        return ({"n_outputs_": int(self.n_outputs_), "y_ndim": int(self._y_ndim)},
+                {"y_mean_": self.y_mean_, "y_scale_": self.y_scale_})
 
     def _import_own(self, attributes: dict[str, Any], arrays: dict[str, Array]) -> None:
         n_outputs, y_ndim = attributes.get("n_outputs_"), attributes.get("y_ndim", 1)
@@ -175,7 +234,29 @@ class TinyNetRegressor(RegressorMixin, TinyNetEstimator):
                 or y_ndim not in (1, 2) or isinstance(y_ndim, bool) or (y_ndim == 1 and n_outputs != 1):
             raise ValueError(f"load: the TinyNetRegressor file's n_outputs_ ({n_outputs!r}) and y_ndim "
                              f"({y_ndim!r}) do not fit its network's {n_out} outputs")
+        mean, scale = (arrays.get(name, np.zeros(0)) for name in ("y_mean_", "y_scale_"))
+        if any(a.shape != (n_outputs,) or a.dtype.kind != "f" or not np.isfinite(a).all()
+               for a in (mean, scale)) or not (scale > 0).all():
+            raise ValueError(f"load: the TinyNetRegressor file needs y_mean_ and y_scale_ arrays of "
+                             f"{n_outputs} finite numbers (y_scale_ > 0), the target's standardization")
         self.n_outputs_, self._y_ndim = n_outputs, y_ndim
+        self.y_mean_, self.y_scale_ = mean, scale
+
+
+def _class_weight_table(chosen: dict[Any, Any], classes: Array) -> Array:
+    """A ``{label: weight}`` dict as one weight per class of ``classes`` (unlisted ones 1)."""
+    by_class = np.ones(len(classes))
+    for label, weight in chosen.items():
+        at = np.flatnonzero(classes == label)
+        if at.size == 0:
+            raise ValueError(f"TinyNetClassifier class_weight names the label {label!r}, which is not "
+                             f"among the classes {classes.tolist()}")
+        if isinstance(weight, bool) or not isinstance(weight, (int, float, np.number)) \
+                or not np.isfinite(weight) or weight < 0:
+            raise ValueError(f"TinyNetClassifier class_weight[{label!r}] must be a finite number >= 0, "
+                             f"got {weight!r}")
+        by_class[at[0]] = float(weight)
+    return by_class
 
 
 ESTIMATORS: dict[str, type[TinyNetEstimator]] = {
