@@ -50,7 +50,11 @@ def make_display(mode: str, console: Console | None = None) -> list[Callback]:
     console = console or get_console()
     if mode == "none":
         return [Notes(console)]
-    if mode == "bar" or (mode == "auto" and (console.is_terminal or console.is_jupyter)):
+    if console.is_jupyter and mode in ("bar", "auto"):
+        from tinynet.display.notebook import NotebookProgress
+
+        return [NotebookProgress(console)]
+    if mode == "bar" or (mode == "auto" and console.is_terminal):
         return [RichProgress(console)]
     return [EpochLines(console, every=1 if mode == "epoch" else None)]
 
@@ -156,7 +160,7 @@ class RichProgress(Notes):
             TextColumn("eta", table_column=Column(no_wrap=True)),
             TimeRemainingColumn(table_column=Column(no_wrap=True)),
             LogsColumn(table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis")),
-            console=self.console, auto_refresh=False, transient=False, expand=True,
+            console=self._live_console(), auto_refresh=False, transient=False, expand=True,
         )
         self._progress.start()
         self._epochs: TaskID = self._progress.add_task("epoch", total=run.epochs, entries=[])
@@ -166,6 +170,10 @@ class RichProgress(Notes):
         self._last_draw = 0.0
         self._done = 0
         self._logs: dict[str, float] = {}
+
+    def _live_console(self) -> Console:
+        """The console the live display draws on."""
+        return self.console
 
     def on_epoch_begin(self, epoch: int) -> None:
         self._sum, self._seen = 0.0, 0
