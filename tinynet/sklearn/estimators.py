@@ -52,6 +52,10 @@ class TinyNetClassifier(ClassifierMixin, TinyNetEstimator):
     ``best_loss_``, ``history_`` (the last call's :class:`tinynet.History`, for
     :func:`tinynet.plot_history`), and with ``early_stopping``
     ``validation_loss_curve_`` / ``best_validation_loss_``.
+
+    ``class_weight``: ``None``, ``"balanced"`` (class ``c`` weighs
+    ``n_samples / (n_classes * n_c)``) or ``{label: weight}`` (unlisted classes 1); it
+    multiplies ``fit``'s ``sample_weight``, as in scikit-learn's linear models.
     """
 
     _loss_name = "softmax_cross_entropy"
@@ -177,6 +181,11 @@ class TinyNetRegressor(RegressorMixin, TinyNetEstimator):
     ``y`` may be ``(n_samples,)`` or ``(n_samples, n_targets)``; ``predict`` returns
     the same shape. ``partial_fit(X, y)`` runs one epoch. Fitted attributes as
     :class:`TinyNetClassifier` (without ``classes_``), plus ``n_outputs_``.
+
+    The network learns the standardized target, ``(y - y_mean_) / y_scale_`` (each
+    column's (weighted) mean and standard deviation, from the first fit), so a target in
+    any units trains as well as a pre-scaled one; ``predict`` maps back to ``y``'s
+    units. ``loss_curve_`` is the squared error in standardized units.
     """
 
     _loss_name = "mean_squared_error"
