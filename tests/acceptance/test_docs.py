@@ -63,7 +63,8 @@ def test_block_extraction(tmp_path: Path) -> None:
 
 def test_the_tutorials_have_code_to_run():
     """The tutorials exist and carry runnable code (so nothing is silently skipped)."""
-    for name in ("README.md", "docs/extending.md", "docs/einsum.md", "docs/architecture.md", "docs/scaling.md"):
+    for name in ("README.md", "docs/extending.md", "docs/einsum.md", "docs/architecture.md",
+                 "docs/scaling.md"):
         assert (ROOT / name).exists(), name
     assert len(python_blocks(ROOT / "docs" / "extending.md")) >= 6
     assert python_blocks(ROOT / "README.md")
