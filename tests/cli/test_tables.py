@@ -59,7 +59,7 @@ def test_missing_cells_strings_and_a_missing_target_are_read(tmp_path):
 
 
 @pytest.mark.parametrize("values, task, why", [
-    (["a", "b", "a"], "classification", "it holds strings (2 classes)"),
+    (["a", "b", "a"], "classification", "it holds strings, 2 classes"),
     (["1.5", "2", "3"], "regression", "it holds numbers with fractions"),
     (["0", "1"] * 10, "classification", "2 distinct whole numbers in 20 rows: at most 2 count as classes"),
     ([str(i % 3) for i in range(150)], "classification", "3 distinct whole numbers in 150 rows: at most 15"),

@@ -239,7 +239,7 @@ def guess_task(raw: list[str]) -> tuple[str, str]:
     """
     rows, distinct = len(raw), set(raw)
     if not all(_is_number(v) for v in distinct):
-        return "classification", f"it holds strings ({len(distinct)} classes)"
+        return "classification", f"it holds strings, {len(distinct)} classes"
     values = {float(v) for v in distinct}
     if not all(v.is_integer() for v in values):
         return "regression", "it holds numbers with fractions"

@@ -201,8 +201,8 @@ def _check_train_args(args: argparse.Namespace, csv_file: bool) -> None:
 def _usable_columns(table: Table, args: argparse.Namespace, console: Any) -> tuple[Table, list[str]]:
     """Say the task and the rows left out; type the columns and leave out those that cannot
     be features, all named in one line (an error if ``--features`` asked for them)."""
-    why = table.reason or f"--task {table.task}"
-    console.print(f"task: {table.task} of {table.target!r} ({why})", highlight=False)
+    why = table.reason or f"set by --task {table.task}"
+    console.print(f"task: {table.task} of {table.target!r}: {why}", highlight=False)
     if table.dropped:
         console.print(f"left out {table.dropped} rows whose target {table.target!r} is missing",
                       highlight=False)
