@@ -202,8 +202,7 @@ class DataLoader:
         order = self.rng.permutation(n) if self.shuffle else None
 
         def batch(rows: slice | Array) -> list[Array]:
-            out = [a[rows] for a in sources]
-            budget.read(len(out[-1]), gathered=order is not None)
+            out = budget.view(sources, rows) if isinstance(rows, slice) else budget.gather(sources, rows)
             return [b if dtype is None else b.astype(dtype) for b, dtype in zip(out, casts)]
 
         for start in range(0, full * size, size):

@@ -156,37 +156,69 @@ def release(pages: mmap.mmap | None) -> None:
 
 
 class PageBudget:
-    """Release the mappings behind the loader's arrays once about :data:`CHUNK_BYTES` of their
-    pages have been mapped into the process since the last release.
+    """Read batches from the loader's arrays, releasing the pages of their mappings once about
+    :data:`CHUNK_BYTES` of them have been mapped into the process since the last release.
 
-    On Linux the count is measured: the process's file-backed resident pages, read from
-    ``/proc/self/statm`` after each batch (about 15 µs), since how much one read maps depends
-    on the kernel (fault-around, large folios). Elsewhere it is estimated: each gathered row
-    counts :data:`FAULT_AROUND` bytes more than its own.
+    On Linux the pages are counted, not guessed: the process's file-backed resident pages,
+    read from ``/proc/self/statm`` (about 15 µs a read). How much one read maps depends on the
+    kernel and on how the file was written: 64 KiB of fault-around, or a whole large folio (up
+    to 2 MiB) for a row of 256 bytes. So a shuffled batch is gathered in groups of rows sized
+    from what one row has mapped so far (a group maps about a quarter of the budget), with a
+    count, and if needed a release, after each group. Elsewhere the count is an estimate:
+    each gathered row maps :data:`FAULT_AROUND` bytes more than its own.
     """
 
     def __init__(self, arrays: list[Array], mappings: list[mmap.mmap | None]) -> None:
         self.pages = [m for i, m in enumerate(mappings) if m is not None and m not in mappings[:i]]
         self.row_bytes = sum(a[:1].nbytes for a, m in zip(arrays, mappings) if m is not None)
-        self.mapped = 0
         self._statm = _open_statm() if self.pages else None
-        self._since = self._file_bytes()
+        self._since = self._last = self._file_bytes()
+        self._estimate = 0  # bytes mapped since the last release, where they cannot be counted
+        self._per_row = 0.0  # pages one gathered row has mapped, recent peak
+        self.group = 16  # rows gathered per step until that is known
 
-    def read(self, rows: int, gathered: bool) -> None:
-        """Account for ``rows`` rows just read (``gathered``: scattered rows, else one slice)."""
+    def view(self, arrays: list[Array], rows: slice) -> list[Array]:
+        """``[a[rows] for a in arrays]``: a contiguous slice, uncopied."""
+        out = [a[rows] for a in arrays]
+        self._count(len(out[-1]), gathered=False)
+        return out
+
+    def gather(self, arrays: list[Array], rows: Array) -> list[Array]:
+        """``[a[rows] for a in arrays]`` (copies), read ``group`` rows at a time."""
+        if self._statm is None or len(rows) <= self.group:
+            out = [a[rows] for a in arrays]
+            self._count(len(rows), gathered=True)
+            return out
+        out = [np.empty((len(rows), *a.shape[1:]), a.dtype) for a in arrays]
+        start = 0
+        while start < len(rows):
+            part = rows[start:start + self.group]
+            for a, o in zip(arrays, out):
+                np.take(a, part, axis=0, out=o[start:start + len(part)])
+            start += len(part)
+            self._count(len(part), gathered=True)
+        return out
+
+    def _count(self, rows: int, gathered: bool) -> None:
+        """After reading ``rows`` rows: count the pages mapped, release them past the budget."""
         if not self.pages:
             return
         if self._statm is not None:
-            self.mapped = self._file_bytes() - self._since
-        elif gathered:
-            self.mapped += rows * (self.row_bytes + FAULT_AROUND)
+            now = self._file_bytes()
+            if gathered:  # follow the peaks, forget them slowly
+                self._per_row = max((now - self._last) / rows, 0.9 * self._per_row)
+                self.group = int(max(1, min(4096, CHUNK_BYTES / 4 / max(self._per_row, 1.0))))
+            self._last = now
+            mapped = now - self._since
         else:
-            self.mapped += rows * self.row_bytes + 2 * FAULT_AROUND
-        if self.mapped >= CHUNK_BYTES:
+            self._estimate += rows * (self.row_bytes + FAULT_AROUND) if gathered else (
+                rows * self.row_bytes + 2 * FAULT_AROUND)
+            mapped = self._estimate
+        if mapped >= CHUNK_BYTES:
             for pages in self.pages:
                 release(pages)
-            self.mapped = 0
-            self._since = self._file_bytes()
+            self._estimate = 0
+            self._since = self._last = self._file_bytes()
 
     def _file_bytes(self) -> int:
         """Bytes of file-backed (and shared) pages resident in this process, from ``statm``."""
