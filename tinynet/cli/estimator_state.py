@@ -32,12 +32,12 @@ _FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 def to_json(value: Any) -> Any:
     """``value`` (a fitted transformer, or anything in its state) as JSON-ready data."""
+    if isinstance(value, np.generic):  # first: np.float64 is also a float
+        return {"scalar": value.dtype.str, "value": to_json(value.item())}
     if value is None or isinstance(value, (bool, str, int)):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else {"float": repr(value)}
-    if isinstance(value, np.generic):
-        return {"scalar": value.dtype.str, "value": to_json(value.item())}
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biufUO":
             raise TypeError(f"cannot store an array of dtype {value.dtype}")
@@ -96,8 +96,8 @@ def from_json(data: Any) -> Any:
     if "estimator" in data and data["estimator"] in CLASSES:
         cls = getattr(importlib.import_module(CLASSES[data["estimator"]]), data["estimator"])
         state = from_json(data.get("state"))
-        if not isinstance(state, dict):
-            raise ValueError(f"the stored {data['estimator']} has no state")
+        if not isinstance(state, dict) or "_sklearn_version" not in state:
+            raise ValueError(f"the stored {data['estimator']} has no fitted state")
         estimator = cls.__new__(cls)
         estimator.__setstate__(state)
         return estimator

@@ -99,15 +99,15 @@ def column_kinds(cells: Array, names: list[str]) -> tuple[list[str], dict[str, s
 
 def parse_columns(cells: Array, kinds: list[str], names: list[str]) -> Array:
     """``(N, F)`` cells -> an ``(N, F)`` object array: floats for numbers and dates (days since
-    1970), strings for categories, ``nan`` for missing cells. A cell that does not fit its
-    column's kind is a :class:`DataError` naming the column and row."""
+    1970), strings for categories (booleans in lower case), ``nan`` for missing cells. A cell
+    that does not fit its column's kind is a :class:`DataError` naming the column and row."""
     out = np.empty(cells.shape, dtype=object)
     for j, (kind, name) in enumerate(zip(kinds, names)):
         for i, cell in enumerate(cells[:, j]):
             if is_missing(cell):
                 out[i, j] = math.nan
             elif kind == "category":
-                out[i, j] = cell
+                out[i, j] = cell.lower() if cell.lower() in BOOLEAN else cell  # TRUE, True, true alike
             else:
                 value = _number(cell) if kind == "number" else _date(cell)
                 if value is None:
@@ -291,6 +291,12 @@ class ColumnPreprocessing(Preprocessing):
                 or (target is not None and type(target).__name__ != "StandardScaler"):
             raise DataError("the saved preprocessing is malformed: not a column transformer")
         kinds = list(data["kinds"])
+        columns = {name: list(cols) for name, _, cols in getattr(transformer, "transformers_", [])
+                   if name != "remainder"}
+        expected = {"numbers": [j for j, kind in enumerate(kinds) if kind != "category"],
+                    "categories": [j for j, kind in enumerate(kinds) if kind == "category"]}
+        if columns != {name: cols for name, cols in expected.items() if cols}:
+            raise DataError(f"the saved preprocessing's columns {columns} do not match its kinds {kinds}")
         prep = cls(list(data["names"]), kinds, transformer, target)
         if prep.width != data["width"]:
             raise DataError(f"the saved preprocessing gives {prep.width} columns, not the {data['width']} "
