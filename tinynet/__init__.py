@@ -57,15 +57,18 @@ from tinynet.layers import (
 )
 from tinynet.losses import Loss, MeanSquaredError, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
 from tinynet.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop, clip_grad_norm, clip_grad_value
+from tinynet.saving.checkpoint import ModelCheckpoint
 from tinynet.saving.files import load, save
 from tinynet.training import (
     Callback,
     CosineAnnealingLR,
+    CSVLogger,
     EarlyStopping,
     ExponentialLR,
     History,
     LinearLR,
     LRScheduler,
+    ReduceLROnPlateau,
     RestoreOnInterrupt,
     Run,
     SequentialLR,
@@ -73,6 +76,8 @@ from tinynet.training import (
     TrainingDiverged,
     evaluate,
     fit,
+    predict,
+    predict_proba,
 )
 
 try:
@@ -81,15 +86,15 @@ except _metadata.PackageNotFoundError:  # run from a source tree that was never 
     __version__ = "0+unknown"
 
 __all__ = [
-    "Adagrad", "Adam", "AdamW", "Add", "AvgPool1D", "AvgPool2D", "BatchNorm", "Callback", "Concat",
-    "Conv1D", "Conv2D", "CosineAnnealingLR", "DataLoader", "Dense", "Dropout", "EarlyStopping", "Einsum",
-    "EinsumMerge", "Embedding", "ExponentialLR", "Flatten", "GELU", "GRU", "GlobalAvgPool2D", "Graph",
-    "History", "Identity", "LRScheduler", "LSTM", "Layer", "LayerNorm", "LeakyReLU", "LinearLR", "Loss",
-    "MaxPool1D", "MaxPool2D", "MeanSquaredError", "MultiHeadAttention", "Optimizer", "Parallel",
-    "Parameter", "PositionalEmbedding", "RMSNorm", "RMSprop", "ReLU", "Reshape", "Residual",
-    "RestoreOnInterrupt", "Run", "SGD", "Sequential", "SequentialLR", "Sigmoid",
-    "SigmoidBinaryCrossEntropy", "SinusoidalPositionalEncoding", "Softmax", "SoftmaxCrossEntropy",
-    "StepLR", "Tanh", "TrainingDiverged", "TransformerBlock", "__version__", "clip_grad_norm",
-    "clip_grad_value", "einsum", "evaluate", "fit", "gradcheck", "gradcheck_details", "load", "one_hot",
-    "plot_history", "save", "summary",
+    "Adagrad", "Adam", "AdamW", "Add", "AvgPool1D", "AvgPool2D", "BatchNorm", "CSVLogger", "Callback",
+    "Concat", "Conv1D", "Conv2D", "CosineAnnealingLR", "DataLoader", "Dense", "Dropout", "EarlyStopping",
+    "Einsum", "EinsumMerge", "Embedding", "ExponentialLR", "Flatten", "GELU", "GRU", "GlobalAvgPool2D",
+    "Graph", "History", "Identity", "LRScheduler", "LSTM", "Layer", "LayerNorm", "LeakyReLU", "LinearLR",
+    "Loss", "MaxPool1D", "MaxPool2D", "MeanSquaredError", "ModelCheckpoint", "MultiHeadAttention",
+    "Optimizer", "Parallel", "Parameter", "PositionalEmbedding", "RMSNorm", "RMSprop", "ReLU",
+    "ReduceLROnPlateau", "Reshape", "Residual", "RestoreOnInterrupt", "Run", "SGD", "Sequential",
+    "SequentialLR", "Sigmoid", "SigmoidBinaryCrossEntropy", "SinusoidalPositionalEncoding", "Softmax",
+    "SoftmaxCrossEntropy", "StepLR", "Tanh", "TrainingDiverged", "TransformerBlock", "__version__",
+    "clip_grad_norm", "clip_grad_value", "einsum", "evaluate", "fit", "gradcheck", "gradcheck_details",
+    "load", "one_hot", "plot_history", "predict", "predict_proba", "save", "summary"
 ]

@@ -249,7 +249,8 @@ class TinyNetEstimator(BaseEstimator):
         if not isinstance(params["random_state"], (int, type(None))):
             params["random_state"] = None  # a RandomState/Generator object is not saved
         if isinstance(params.get("class_weight"), dict):  # JSON keys are strings: keep labels as labels
-            params["class_weight"] = [[_plain(label), float(w)] for label, w in params["class_weight"].items()]
+            params["class_weight"] = [[_plain(label), float(weight)]
+                                      for label, weight in params["class_weight"].items()]
         attributes = {key: _plain(getattr(self, key)) for key in FITTED if hasattr(self, key)}
         if hasattr(self, "feature_names_in_"):
             attributes["feature_names_in_"] = [str(n) for n in self.feature_names_in_]

@@ -17,7 +17,7 @@ import numpy as np
 from tinynet.engine.types import Array
 from tinynet.layers.parameter import Parameter
 
-__all__ = ["ParameterGuard"]
+__all__ = ["ParameterGuard", "exploded", "divergence_advice"]
 
 
 class ParameterGuard:
