@@ -61,13 +61,19 @@ def test_the_rebuilt_transformer_gives_bit_identical_output_without_pickle():
 
 
 def test_a_damaged_saved_preprocessing_is_one_data_error():
+    from sklearn.preprocessing import StandardScaler
+
+    from tinynet.cli.estimator_state import to_json
+
     kinds = column_kinds(TRAIN, NAMES)[0]
     good = ColumnPreprocessing.fitted(TRAIN, NAMES, kinds).to_json()
+    scaler = to_json(StandardScaler().fit(np.ones((3, 1))))
     damaged = [
         ({**good, "kinds": ["number"] * 4}, "do not match its kinds"),
         ({**good, "width": 9}, "gives 7 columns, not the 9"),
         ({**good, "transformer": {"estimator": "os.system", "state": {}}}, "cannot be rebuilt"),
-        ({**good, "transformer": {"estimator": "StandardScaler", "state": {"dict": {}}}}, "not a column"),
+        ({**good, "transformer": {"estimator": "StandardScaler", "state": {"dict": {}}}}, "no fitted state"),
+        ({**good, "transformer": good["target"] or scaler}, "not a column transformer"),
         ({**good, "names": NAMES[:3]}, "malformed"),
     ]
     for data, message in damaged:
