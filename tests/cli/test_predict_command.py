@@ -100,7 +100,7 @@ def test_proba_of_a_regression_model_is_refused(tmp_path, capsys):
 
 
 def test_a_reader_that_leaves_early_ends_the_command_quietly(trained):
-    write_labelled_csv(trained / "many.csv", n=20000, seed=8, with_labels=False)  # > a pipe's 64 KiB
+    write_labelled_csv(trained / "many.csv", n=3000, seed=8, with_labels=False)  # 200 KB > a pipe's 64 KiB
     process = subprocess.Popen([sys.executable, "-m", "tinynet.cli", "predict", str(trained / "m.npz"),
                                 str(trained / "many.csv"), "--proba"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -2,6 +2,6 @@
 
 import sys
 
-from tinynet.cli.commands import main
+from tinynet.cli import main
 
 sys.exit(main())
