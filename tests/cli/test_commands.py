@@ -141,3 +141,44 @@ def test_evaluate_on_a_builtin_set_checks_features_classes_and_task(tmp_path, ca
         assert status == 2 and err.count("\n") == 1 and message in err, (model, data, err)
     status = cli.main(["train", "--data", "iris", "--task", "regression", "--epochs", "1"])
     assert status == 2 and "iris is a classification data set" in capsys.readouterr().err
+
+
+def test_defaults_are_resolved_by_data_kind_and_given_flags_win(capsys):
+    from tinynet.cli.arguments import DEFAULTS, build_parser, resolve_defaults
+
+    parser = build_parser()
+    table = resolve_defaults(parser.parse_args(["train", "--data", "t.csv", "--lr", "0.05", "--no-shuffle"]),
+                             True)
+    article = resolve_defaults(parser.parse_args(["train", "--data", "wine", "--patience", "3"]), False)
+    assert (table.lr, table.shuffle, table.optimizer, table.init, table.patience) == (0.05, False, "adam",
+                                                                                        "he_normal", 20)
+    assert (article.optimizer, article.init, article.lr, article.last_batch, article.epochs, article.patience,
+            article.standardize, article.val_split) == ("sgd", "uniform", 0.01, "drop", 1500, 3, False, 0.0)
+    assert set(DEFAULTS) <= set(vars(table))
+    with pytest.raises(SystemExit):
+        parser.parse_args(["train", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "(default: CSV he_normal; built-in uniform)" in said
+    assert "(default: CSV adam; built-in sgd)" in said and "(default: CSV 20; built-in none)" in said
+    assert "an option you give always wins" in said
+
+
+def test_patience_dropout_weight_decay_and_class_weight_flags(tmp_path, capsys):
+    write_labelled_csv(tmp_path / "train.csv", n=120)
+    status, out, err = run_cli(["train", "--data", tmp_path / "train.csv", "--target", "label",
+                                "--progress", "none", "--lr", "0.05", "--patience", "2", "--dropout", "0.3",
+                                "--weight-decay", "1e-3", "--class-weight", "balanced", "--hidden", "8", "8",
+                                "--save", tmp_path / "m.npz"], capsys)
+    assert (status, err) == (0, "")
+    assert re.search(r"EarlyStopping: stopped after epoch \d+: val_loss did not improve for 2 epochs; "
+                     r"restored", " ".join(out.split()))
+    model = tn.load(tmp_path / "m.npz")
+    assert [type(layer).__name__ for layer in model].count("Dropout") == 2 and model[2].p == 0.3
+    cases = [(["--dropout", "1"], "--dropout must be a probability in [0, 1), got 1.0"),
+             (["--weight-decay", "-1"], "--weight-decay must be a finite number >= 0, got -1.0"),
+             (["--patience", "-1"], "--patience must be >= 0, got -1"),
+             (["--features", "a"], "--features a names CSV columns; the built-in data set 'iris'"),
+             (["--data", "diabetes", "--class-weight", "balanced"], "--class-weight balanced is for classif")]
+    for argv, message in cases:
+        status, _, err = run_cli(["train", "--epochs", "1", "--progress", "none", *argv], capsys)
+        assert status == 2 and message in err, err
