@@ -22,6 +22,7 @@ from tinynet.cli.arguments import resolve_defaults
 from tinynet.cli.errors import DataError
 from tinynet.cli.outputs import check_output, plot_file
 from tinynet.cli.preprocessing import ColumnPreprocessing, Preprocessing, column_kinds
+from tinynet.cli.splits import held_out_rows
 from tinynet.cli.tables import BUILTIN, Table, is_csv_path, load_table
 from tinynet.cli.train_results import Outcome, baseline_metrics, failure_warning, results_table, split_metrics
 from tinynet.display.console import get_console
@@ -231,8 +232,6 @@ def _check_batches(args: argparse.Namespace, rows: int) -> None:
 
 
 def _split(table: Table, test_size: float, val_split: float, seed: int) -> dict[str, Any]:
-    from sklearn.model_selection import train_test_split
-
     for name, value in (("--test-size", test_size), ("--val-split", val_split)):
         if not 0 <= value < 1:
             raise ValueError(f"{name} must be a fraction in [0, 1), got {value}")
@@ -245,9 +244,9 @@ def _split(table: Table, test_size: float, val_split: float, seed: int) -> dict[
             if held >= rows:
                 raise DataError(f"{flag} {size} holds out {held} of the {rows} rows left for training, "
                                 f"which leaves none to train on; use a smaller {flag} or more data")
-            x_a, x_b, y_a, y_b = train_test_split(*parts["train"], test_size=size, shuffle=True,
-                                                  random_state=seed)
-            parts["train"], parts[name] = (x_a, y_a), (x_b, y_b)
+            kept, held = held_out_rows(rows, size, seed)  # train_test_split's rows, in its order
+            x, y = parts["train"]
+            parts["train"], parts[name] = (x[kept], y[kept]), (x[held], y[held])
     return {name: parts[name] for name in ("train", "validation", "test") if name in parts}
 
 
