@@ -1,4 +1,4 @@
-"""`DataLoader`: batches as strided, zero-copy views of the data."""
+"""`DataLoader`: batches as strided, zero-copy views of the data (in memory or in a file)."""
 
 from __future__ import annotations
 
@@ -53,6 +53,13 @@ class DataLoader:
       dtype (labels stay integers).
 
     Inputs are validated once here (finite, same length, non-empty), never per batch.
+
+    Arrays that live in a file (``np.load(path, mmap_mode="r")``, ``np.memmap``) are
+    not copied: they are checked chunk by chunk, each batch is read (gathered, when
+    shuffled) and cast on its own, and the file pages this maps into the process are
+    released as they add up, so memory stays bounded whatever the file's size
+    (``tinynet.data.mapped``; the memory model is in ``docs/scaling.md``). The batches
+    are the ones the loader gives over the same data in memory, bit for bit.
     """
 
     def __init__(
