@@ -68,3 +68,25 @@ def test_a_non_finite_loss_from_finite_parameters_restores_nothing():
                progress="none")
     assert caught.value.restored_epoch is None and "was not applied" in str(caught.value)
     assert all(np.isfinite(p.data).all() for p in net.parameters())
+
+
+def test_a_finite_exploding_loss_is_divergence_with_advice_on_the_inputs():
+    net = model()
+    with pytest.raises(tn.TrainingDiverged) as caught:
+        tn.fit(net, tn.SoftmaxCrossEntropy(), tn.SGD(net.parameters(), lr=0.5),
+               tn.DataLoader(X * 1000 + 500, Y, batch_size=10), 50, progress="none")
+    message = str(caught.value)
+    assert "the loss grew from" in message and "inputs are not standardized" in message
+    assert np.isfinite(caught.value.value) and "target" not in caught.value.advice
+    assert all(np.isfinite(p.data).all() for p in net.parameters())
+
+
+def test_advice_names_the_target_scale_for_regression_and_the_rate_otherwise():
+    from tinynet.training.divergence import divergence_advice
+
+    x = (X - X.mean(0)) / X.std(0)
+    raw_target = tn.DataLoader(x, X[:, :1] * 1e4)
+    advice = divergence_advice(raw_target, tn.MeanSquaredError(), 0.1)
+    assert "target is not standardized" in advice and "inputs" not in advice
+    advice = divergence_advice(tn.DataLoader(x, Y), tn.SoftmaxCrossEntropy(), 3.0)
+    assert advice.startswith("Try a smaller learning rate (now lr=3)") and "scale looks fine" in advice

@@ -6,6 +6,10 @@ loss of the *next* forward shows it. Checking every parameter after every update
 cost a pass over all of them per step, so the guard keeps the values each epoch started
 from instead, and trusts them once that epoch's first loss came out finite: one copy of
 the parameters per epoch.
+
+A loss can also explode while staying finite (1e127 is a float64); :func:`exploded`
+catches that once per epoch, and :func:`divergence_advice` says what to try from the
+data's scale: unscaled inputs, an unscaled regression target, or else the learning rate.
 """
 
 from __future__ import annotations
