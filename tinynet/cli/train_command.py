@@ -145,7 +145,10 @@ def _report(args: argparse.Namespace, table: Table, model: Any, loss: Any, parts
     compared = list(results)[-1]
     name, baseline = baseline_metrics(parts["train"][1], parts[compared][1], table.task, table.labels)
     what = "most frequent class" if table.task == "classification" else "mean target"
-    console.print(results_table({**results, name: baseline}, title=f"{args.data}: {len(history)} epochs",
+    title = f"{args.data}: {len(history)} epochs"
+    if history.restored_epoch is not None and history.restored_epoch != len(history):
+        title += f", the weights of epoch {history.restored_epoch} (restored)"  # the figures are its
+    console.print(results_table({**results, name: baseline}, title=title,
                                 caption=f"{name}: predicts the training rows' {what} for every row; "
                                         f"scored on {compared}"))
     if history.interrupted:
