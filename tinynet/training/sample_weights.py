@@ -34,7 +34,7 @@ def check_sample_weight(sample_weight: Any, loader: DataLoader, loss: Any) -> Ar
                          f"got {weights.shape}")
     if not np.isfinite(weights).all() or (weights < 0).any():
         bad = weights[~np.isfinite(weights) | (weights < 0)][0]
-        raise ValueError(f"fit sample_weight must be finite and >= 0, got {bad!r}")
+        raise ValueError(f"fit sample_weight must be finite and >= 0, got {float(bad)!r}")
     if not weights.any():
         raise ValueError("fit sample_weight: the weights are all zero; at least one must be positive")
     return weights
