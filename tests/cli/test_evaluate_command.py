@@ -4,6 +4,7 @@ matrix otherwise; regression reports R², MAE and RMSE."""
 
 import csv
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -89,3 +90,19 @@ def test_regression_reports_r2_mae_rmse(tmp_path, capsys):
     assert report["metrics"]["r2"] == pytest.approx(1 - np.sum((values - truth) ** 2)
                                                     / np.sum((truth - truth.mean()) ** 2), rel=1e-6)
     assert report["metrics"]["r2"] > 0.9
+
+
+def test_a_class_absent_from_the_data_warns_nothing(trained, capsys):
+    lines = (trained / "test.csv").read_text().splitlines()
+    (trained / "no-dogs.csv").write_text("\n".join([lines[0]] + [ln for ln in lines[1:] if ln.endswith(",cat")
+                                                                 or ln.endswith(",bird")]) + "\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        status, out, err = run_cli(["evaluate", trained / "m.npz", "--data", trained / "no-dogs.csv",
+                                    "--json"], capsys)
+    report = json.loads(out)
+    assert status == 0 and err == "" and not caught, [str(w.message) for w in caught]
+    dog = report["classes"][2]
+    assert dog["label"] == "dog" and dog["support"] == 0
+    recalls = [c["recall"] for c in report["classes"][:2]]  # the classes present, as scikit-learn's
+    assert report["metrics"]["balanced_accuracy"] == pytest.approx(np.mean(recalls))  # balanced accuracy
