@@ -138,9 +138,13 @@ def test_several_inputs_are_validated_by_name_and_not_copied():
         tn.DataLoader({}, np.zeros(6))
 
 
-def test_values_are_checked_after_the_cast_to_the_loaders_dtype():
+@pytest.mark.parametrize("on_disk", [False, True], ids=["memory", "memmap"])
+def test_values_are_checked_after_the_cast_to_the_loaders_dtype(on_disk, tmp_path):
     x = np.ones((4, 2))
     x[1, 1] = 1e39
+    if on_disk:  # the same messages for an array in a file, checked chunk by chunk
+        np.save(tmp_path / "x.npy", x)
+        x = np.load(tmp_path / "x.npy", mmap_mode="r")
     with pytest.raises(ValueError) as caught:
         tn.DataLoader(x, np.zeros(4, int), dtype=np.float32)
     assert "x holds 1e+39 at index (1, 1), which is inf in float32" in error_text(caught)
