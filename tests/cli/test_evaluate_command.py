@@ -106,3 +106,12 @@ def test_a_class_absent_from_the_data_warns_nothing(trained, capsys):
     assert dog["label"] == "dog" and dog["support"] == 0
     recalls = [c["recall"] for c in report["classes"][:2]]  # the classes present, as scikit-learn's
     assert report["metrics"]["balanced_accuracy"] == pytest.approx(np.mean(recalls))  # balanced accuracy
+
+
+def test_json_text_is_json_with_plain_lists_on_one_line():
+    from tinynet.cli.reports import json_text
+
+    report = {"labels": ["a]", "b\n"], "matrix": [[1, 2], [3, 4]], "loss": float("inf"), "none": {}}
+    text = json_text(report)
+    assert json.loads(text) == {**report, "loss": None}
+    assert '"labels": ["a]", "b\\n"]' in text and "\n    [1, 2],\n    [3, 4]\n" in text

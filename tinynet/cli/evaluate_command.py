@@ -8,11 +8,10 @@ target's units. ``--json`` prints the same as one JSON document (``docs/ecosyste
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from tinynet.cli.reports import classification_scores, json_ready, regression_scores, report_tables
+from tinynet.cli.reports import classification_scores, json_text, regression_scores, report_tables
 from tinynet.cli.saved_model import SavedModel, load_saved_model
 from tinynet.cli.tables import DataError, load_table
 from tinynet.display.console import get_console
@@ -29,7 +28,7 @@ def evaluate(args: argparse.Namespace) -> int:
         raise DataError(f"{args.data}: no target column {target!r} to evaluate against")
     report = evaluation_report(saved, table.x, table.y, model=args.model, data=args.data)
     if args.json:
-        sys.stdout.write(json.dumps(json_ready(report), indent=2, allow_nan=False) + "\n")
+        sys.stdout.write(json_text(report) + "\n")
     else:
         get_console().print(report_tables(report))
     return 0

@@ -8,6 +8,7 @@ The scores are scikit-learn's (``classification_report``, ``confusion_matrix``,
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -18,7 +19,7 @@ from rich.text import Text
 
 from tinynet.display.numbers import format_loss, format_metric
 
-__all__ = ["classification_scores", "regression_scores", "report_tables", "json_ready"]
+__all__ = ["classification_scores", "regression_scores", "report_tables", "json_ready", "json_text"]
 
 
 def classification_scores(codes: Any, predicted: Any, labels: list[str]) -> dict[str, Any]:
@@ -71,6 +72,22 @@ def json_ready(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def json_text(report: dict[str, Any]) -> str:
+    """The report as indented JSON, each list of plain values on one line (a confusion-matrix
+    row, the labels); non-finite numbers as ``null``."""
+    return _indented(json_ready(report), "")
+
+
+def _indented(value: Any, pad: str) -> str:
+    inner = pad + "  "
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(key)}: {_indented(item, inner)}" for key, item in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
+        return "[\n" + ",\n".join(inner + _indented(item, inner) for item in value) + f"\n{pad}]"
+    return json.dumps(value, allow_nan=False)
 
 
 def report_tables(report: dict[str, Any]) -> Group:
