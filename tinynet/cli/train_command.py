@@ -32,7 +32,6 @@ from tinynet.layers.mlp import build_mlp
 __all__ = ["train"]
 
 INTERRUPTED = 130  # the shell's status for a command ended by Ctrl-C (128 + SIGINT)
-EXPLOSION = 1e4  # an epoch loss this many times the first batch's (at least 1) is divergence
 
 
 def train(args: argparse.Namespace) -> int:
@@ -109,14 +108,14 @@ def _preprocess(args: argparse.Namespace, table: Table, kinds: list[str],
 
 def _fit(args: argparse.Namespace, model: tn.Sequential, loss: Any, parts: dict[str, Any],
          rng: np.random.Generator, advice: str) -> tuple[tn.History, tn.EarlyStopping | None]:
-    """Train; a loss that turns NaN or explodes is a ``TrainingDiverged`` that says what to change."""
+    """Train; a loss that turns NaN or explodes (``fit`` tells) is a ``TrainingDiverged`` that
+    says what to change in this command's flags."""
     optimizer = _optimizer(args, model)
     x_train, y_train = parts["train"]
     _check_batches(args, len(x_train))
     loader = tn.DataLoader(x_train, y_train, batch_size=args.batch_size, shuffle=args.shuffle,
                            last_batch=args.last_batch, rng=rng)
-    guard = _ExplosionGuard()
-    callbacks: list[tn.Callback] = [tn.RestoreOnInterrupt(), guard]
+    callbacks: list[tn.Callback] = [tn.RestoreOnInterrupt()]
     stopper = None
     if args.patience is not None:
         monitor = "val_loss" if "validation" in parts else "loss"
@@ -125,16 +124,10 @@ def _fit(args: argparse.Namespace, model: tn.Sequential, loss: Any, parts: dict[
     try:  # Ctrl-C: fit stops between batches; the weights go back to the last completed epoch
         history = tn.fit(model, loss, optimizer, loader, args.epochs, progress=args.progress,
                          validation_data=parts.get("validation"), callbacks=callbacks)
-    except tn.TrainingDiverged as err:
+    except tn.TrainingDiverged as err:  # NaN, or finite but exploding: the advice this run's scaling gives
         err.args = (f"training diverged: the loss became {format_loss(err.value)} at epoch {err.epoch}, "
                     f"batch {err.batch}; {advice}",)
         raise
-    if guard.exploded is not None:
-        epoch, value = guard.exploded
-        diverged = tn.TrainingDiverged(epoch, 0, value, args.lr, history)
-        diverged.args = (f"training diverged: the loss grew from {format_loss(guard.first or 0)} (first "
-                         f"batch) to {format_loss(value)} (epoch {epoch}); {advice}",)
-        raise diverged
     return history, stopper
 
 
@@ -247,9 +240,9 @@ def _split(table: Table, test_size: float, val_split: float, seed: int) -> dict[
             if held >= rows:
                 raise DataError(f"{flag} {size} holds out {held} of the {rows} rows left for training, "
                                 f"which leaves none to train on; use a smaller {flag} or more data")
-            kept, held = held_out_rows(rows, size, seed)  # train_test_split's rows, in its order
+            kept, out = held_out_rows(rows, size, seed)  # train_test_split's rows, in its order
             x, y = parts["train"]
-            parts["train"], parts[name] = (x[kept], y[kept]), (x[held], y[held])
+            parts["train"], parts[name] = (x[kept], y[kept]), (x[out], y[out])
     return {name: parts[name] for name in ("train", "validation", "test") if name in parts}
 
 
@@ -325,26 +318,3 @@ def _fold_target_scale(model: tn.Sequential, scaler: Any) -> None:
     last.weight.data *= scale
     last.bias.data *= scale
     last.bias.data += mean
-
-
-class _ExplosionGuard(tn.Callback):
-    """Stops ``fit`` when an epoch's training loss passes ``EXPLOSION`` times the first
-    batch's (at least 1): a loss that is finite but exploding is divergence too."""
-
-    def __init__(self) -> None:
-        self.first: float | None = None
-        self.exploded: tuple[int, float] | None = None
-        self.run: Any = None
-
-    def on_train_begin(self, run: Any) -> None:
-        self.run = run
-
-    def on_batch_end(self, batch: int, loss: float, size: int) -> None:
-        if self.first is None:
-            self.first = float(loss)
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        value = logs.get("loss", math.nan)
-        if self.first is not None and value > EXPLOSION * max(self.first, 1.0):
-            self.exploded = (epoch, value)
-            self.run.stop_training = True
