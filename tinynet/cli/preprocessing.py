@@ -254,11 +254,12 @@ class ColumnPreprocessing(Preprocessing):
         scaled = numbers is not None and "scale" in numbers.named_steps
         what = [f"columns: {columns}", "missing cells imputed"]
         if "numbers" in steps:
-            what.append("numbers standardized" if scaled else "numbers as they are")
+            numbers = "numbers and dates" if "date" in self.kinds else "numbers"
+            what.append(f"{numbers} standardized" if scaled else f"{numbers} as they are")
         if "categories" in steps:
             what.append("categories one-hot encoded")
         if self.target is not None:
-            what.append("target standardized while training")
+            what.append("target standardized while training (predictions in its units)")
         return "; ".join(what)
 
     def apply(self, x: Array) -> Array:
