@@ -11,8 +11,8 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from tinynet.data.mapped import (
+    BatchReader,
     Mapped,
-    PageBudget,
     check_cast_range,
     check_mapped,
     check_mapped_target,
@@ -197,29 +197,31 @@ class DataLoader:
     def _mapped_batches(self) -> Iterator[list[Array]]:
         """The batches of ``_batches`` (the same rows, bit for bit, for the same rng) read from
         arrays in a file mapping one batch at a time: a shuffled batch is gathered from its
-        rows of the permutation, each batch is cast on its own, and the pages read are
-        released as they add up (:class:`tinynet.data.mapped.PageBudget`)."""
+        rows of the permutation, each batch is cast on its own, and the memory this takes
+        stays bounded (:class:`tinynet.data.mapped.BatchReader`)."""
         assert self._mapped is not None
         sources = [*self._arrays, self.y]
         casts = [None if m is None else m.dtype for m in self._mapped] + [None]
-        budget = PageBudget(sources, [None if m is None else m.pages for m in self._mapped]
-                            + [file_mapping(self.y)[1]])
         n, size = self.n_samples, self.batch_size
         full, rest = divmod(n, size)
         order = self.rng.permutation(n) if self.shuffle else None
+        reader = BatchReader(sources)
 
         def batch(rows: slice | Array) -> list[Array]:
-            out = budget.view(sources, rows) if isinstance(rows, slice) else budget.gather(sources, rows)
+            out = reader.view(sources, rows) if isinstance(rows, slice) else reader.gather(sources, rows)
             return [b if dtype is None else b.astype(dtype) for b, dtype in zip(out, casts)]
 
-        for start in range(0, full * size, size):
-            yield batch(slice(start, start + size) if order is None else order[start:start + size])
-        if rest and self.last_batch == "keep":
-            yield batch(slice(full * size, n) if order is None else order[full * size:])
-        elif rest and self.last_batch == "fill":
-            tail = np.arange(full * size, n) if order is None else order[full * size:]
-            extra = self.rng.integers(0, n, size - rest)
-            yield batch(np.concatenate([tail, extra]))
+        try:
+            for start in range(0, full * size, size):
+                yield batch(slice(start, start + size) if order is None else order[start:start + size])
+            if rest and self.last_batch == "keep":
+                yield batch(slice(full * size, n) if order is None else order[full * size:])
+            elif rest and self.last_batch == "fill":
+                tail = np.arange(full * size, n) if order is None else order[full * size:]
+                extra = self.rng.integers(0, n, size - rest)
+                yield batch(np.concatenate([tail, extra]))
+        finally:
+            reader.close()
 
     def __copy__(self) -> DataLoader:
         twin = object.__new__(type(self))

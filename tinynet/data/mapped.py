@@ -22,8 +22,8 @@ import numpy as np
 from tinynet.engine.checks import FLOAT_DTYPES, check_finite
 from tinynet.engine.types import Array
 
-__all__ = ["CHUNK_BYTES", "Mapped", "PageBudget", "file_mapping", "check_mapped", "check_mapped_target",
-           "check_cast_range"]
+__all__ = ["CHUNK_BYTES", "Mapped", "BatchReader", "file_mapping", "file_rows", "check_mapped",
+           "check_mapped_target", "check_cast_range"]
 
 CHUNK_BYTES = 64 * 2**20
 """At most this many bytes of a mapped array are read per step of a check, and about this many
@@ -155,22 +155,45 @@ def release(pages: mmap.mmap | None) -> None:
         pages.madvise(_RELEASE)
 
 
-class PageBudget:
-    """Read batches from the loader's arrays, releasing the pages of their mappings once about
-    :data:`CHUNK_BYTES` of them have been mapped into the process since the last release.
+def file_rows(array: Array) -> tuple[str, int, int] | None:
+    """``(path, offset of row 0, bytes from one row to the next)`` when each row of ``array`` is
+    one run of bytes in a named file that may be read directly (``np.memmap``/``np.load`` in
+    mode ``"r"``, ``"r+"`` or ``"w+"``, rows C-contiguous); ``None`` otherwise."""
+    root: Any = array
+    while root is not None and not isinstance(getattr(root, "base", None), mmap.mmap):
+        root = getattr(root, "base", None)
+    if (not isinstance(root, np.memmap) or root.mode == "c" or not root.filename
+            or not hasattr(os, "preadv") or array.ndim == 0 or not array[:1].flags.c_contiguous):
+        return None
+    start = root.offset + array.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return str(root.filename), int(start), int(array.strides[0])
 
-    On Linux the pages are counted, not guessed: the process's file-backed resident pages,
-    read from ``/proc/self/statm`` (about 15 µs a read). How much one read maps depends on the
-    kernel and on how the file was written: 64 KiB of fault-around, or a whole large folio (up
-    to 2 MiB) for a row of 256 bytes. So a shuffled batch is gathered in groups of rows sized
-    from what one row has mapped so far (a group maps about a quarter of the budget), with a
-    count, and if needed a release, after each group. Elsewhere the count is an estimate:
-    each gathered row maps :data:`FAULT_AROUND` bytes more than its own.
+
+class BatchReader:
+    """Read batches of rows from the loader's arrays, the ones in files without a copy of the file
+    and within a memory budget; opened for one epoch, then :meth:`close`.
+
+    * Rows gathered from a named file (``file_rows``) are read with one ``preadv`` each into
+      the batch: nothing of the file is mapped into the process at all.
+    * Otherwise a mapped array is read through its mapping, which maps pages into the
+      process: how much depends on the kernel and on how the file was written (64 KiB of
+      fault-around, or a whole large folio of up to 2 MiB, for one row of 256 bytes). On
+      Linux those pages are counted (``/proc/self/statm``, about 15 µs a read) after each
+      slice, and after each group of gathered rows (a group sized from what one row has
+      mapped so far, to map about a quarter of the budget); once :data:`CHUNK_BYTES` have
+      been mapped since the last release, the mappings are released. Elsewhere the count is
+      an estimate: each gathered row maps :data:`FAULT_AROUND` bytes more than its own.
     """
 
-    def __init__(self, arrays: list[Array], mappings: list[mmap.mmap | None]) -> None:
+    def __init__(self, arrays: list[Array]) -> None:
+        mappings = [file_mapping(a)[1] for a in arrays]
         self.pages = [m for i, m in enumerate(mappings) if m is not None and m not in mappings[:i]]
         self.row_bytes = sum(a[:1].nbytes for a, m in zip(arrays, mappings) if m is not None)
+        self._mapped = [m is not None for m in mappings]
+        self._files: list[tuple[int, int, int] | None] = []  # (descriptor, offset, stride)
+        for array, pages in zip(arrays, mappings):
+            where = file_rows(array) if pages is not None else None
+            self._files.append(None if where is None else (os.open(where[0], os.O_RDONLY), *where[1:]))
         self._statm = _open_statm() if self.pages else None
         self._since = self._last = self._file_bytes()
         self._estimate = 0  # bytes mapped since the last release, where they cannot be counted
@@ -184,17 +207,28 @@ class PageBudget:
         return out
 
     def gather(self, arrays: list[Array], rows: Array) -> list[Array]:
-        """``[a[rows] for a in arrays]`` (copies), read ``group`` rows at a time."""
+        """``[a[rows] for a in arrays]`` (copies)."""
+        out = []
+        for array, mapped, file in zip(arrays, self._mapped, self._files):
+            if file is not None:
+                out.append(_read_rows(array, rows, *file))
+            elif mapped:
+                out.append(self._take(array, rows))
+            else:
+                out.append(array[rows])
+        return out
+
+    def _take(self, array: Array, rows: Array) -> Array:
+        """``array[rows]`` through its mapping, ``group`` rows at a time, pages counted between."""
         if self._statm is None or len(rows) <= self.group:
-            out = [a[rows] for a in arrays]
+            out = array[rows]
             self._count(len(rows), gathered=True)
             return out
-        out = [np.empty((len(rows), *a.shape[1:]), a.dtype) for a in arrays]
+        out = np.empty((len(rows), *array.shape[1:]), array.dtype)
         start = 0
         while start < len(rows):
             part = rows[start:start + self.group]
-            for a, o in zip(arrays, out):
-                np.take(a, part, axis=0, out=o[start:start + len(part)])
+            out[start:start + len(part)] = array[part]  # (np.take with out= is far slower here)
             start += len(part)
             self._count(len(part), gathered=True)
         return out
@@ -226,10 +260,28 @@ class PageBudget:
             return 0
         return int(os.pread(self._statm, 128, 0).split()[2]) * _PAGE_BYTES
 
-    def __del__(self) -> None:
-        statm = getattr(self, "_statm", None)
-        if statm is not None:
-            os.close(statm)
+    def close(self) -> None:
+        """Close the descriptors this reader opened (also done when it is collected)."""
+        descriptors = [f[0] for f in getattr(self, "_files", []) if f is not None]
+        if getattr(self, "_statm", None) is not None:
+            descriptors.append(self._statm)
+        self._files, self._statm = [], None
+        for descriptor in descriptors:
+            os.close(descriptor)
+
+    __del__ = close
+
+
+def _read_rows(array: Array, rows: Array, descriptor: int, offset: int, stride: int) -> Array:
+    """``array[rows]`` read from its file with one ``preadv`` per row, straight into the batch."""
+    out = np.empty((len(rows), *array.shape[1:]), array.dtype)
+    size = out[:1].nbytes
+    flat = memoryview(out.reshape(-1).view(np.uint8).data)
+    for i, at in enumerate((rows * stride + offset).tolist()):
+        if os.preadv(descriptor, [flat[i * size:(i + 1) * size]], at) != size:
+            raise OSError(f"DataLoader: the file behind the input ended before row {int(rows[i])} "
+                          f"(was it truncated while the loader was reading it?)")
+    return out
 
 
 _PAGE_BYTES = mmap.PAGESIZE
