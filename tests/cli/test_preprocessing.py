@@ -57,7 +57,9 @@ def test_the_rebuilt_transformer_gives_bit_identical_output_without_pickle():
     numbers = prep.apply(TRAIN)[:, :2]
     assert np.allclose(numbers.mean(axis=0), 0) and np.allclose(numbers.std(axis=0), 1)  # training statistics
     assert again.scale_target(np.array([30.0])).tobytes() == prep.scale_target(np.array([30.0])).tobytes()
-    assert "numbers standardized; categories one-hot encoded; target standardized" in again.describe()
+    assert again.describe() == ("columns: 1 number, 1 date, 2 categories; missing cells imputed; numbers and "
+                                "dates standardized; categories one-hot encoded; target standardized while "
+                                "training (predictions in its units)")
 
 
 def test_a_damaged_saved_preprocessing_is_one_data_error():

@@ -246,9 +246,13 @@ class ColumnPreprocessing(Preprocessing):
     def width(self) -> int:
         return self._width
 
+    def __repr__(self) -> str:
+        return f"ColumnPreprocessing({self.describe()}; {self.width} inputs)"
+
     def describe(self) -> str:
+        plural = {"number": "numbers", "date": "dates", "category": "categories"}
         counts = {kind: self.kinds.count(kind) for kind in KINDS if kind in self.kinds}
-        columns = ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in counts.items())
+        columns = ", ".join(f"{n} {plural[kind] if n > 1 else kind}" for kind, n in counts.items())
         steps = [name for name, _, _ in self.transformer.transformers_ if name != "remainder"]
         numbers = dict((name, t) for name, t, _ in self.transformer.transformers_).get("numbers")
         scaled = numbers is not None and "scale" in numbers.named_steps
