@@ -10,6 +10,9 @@ import pytest
 import tinynet as tn
 from tinynet.sklearn import TinyNetClassifier, TinyNetRegressor
 
+# The fits here are two epochs long on purpose: their ConvergenceWarning is expected.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 X = np.random.default_rng(0).standard_normal((24, 3))
 LABELS = np.array(["a", "b", "c"])[np.arange(24) % 3]
 

@@ -96,8 +96,10 @@ def fit(
     again continues from the current weights. A model with several inputs (a
     :class:`tinynet.Graph`) takes a loader over a tuple or dict of arrays.
 
-    ``metrics``: names from ``tinynet.training.metrics.METRICS`` or callables returning a
-    batch *sum*; ``"auto"`` is accuracy for classification losses.
+    ``metrics``: names from ``tinynet.training.metrics.METRICS`` (``"f1"``, ``"precision"``,
+    ``"recall"``, ``"roc_auc"`` accumulate over the epoch), callables returning a batch
+    *sum*, or :class:`~tinynet.training.epoch_metrics.EpochMetric` objects; ``"auto"`` is
+    accuracy for classification losses.
     ``validation_data=(x, y)`` is evaluated after each epoch (``val_loss``, ``val_*``).
     ``progress``: ``"auto"``, ``"bar"``, ``"epoch"`` or ``"none"``.
     ``on_interrupt``: on Ctrl-C, ``"stop"`` finishes the current batch, sets
