@@ -15,25 +15,26 @@ import tinynet as tn
 from tinynet.cli.arguments import build_parser
 from tinynet.cli.evaluate_command import evaluate
 from tinynet.cli.export_command import export
-from tinynet.cli.outputs import quiet_stdout
 from tinynet.cli.predict_command import predict
 from tinynet.cli.summary_command import summary
 from tinynet.cli.train_command import INTERRUPTED, train
+from tinynet.display.console import BROKEN_PIPE, silence_stdout
 
 __all__ = ["main", "build_parser"]
 
 
-BROKEN_PIPE = 141  # the shell's status for a writer whose reader left (128 + SIGPIPE)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    command = {"train": train, "evaluate": evaluate, "predict": predict, "summary": summary,
-               "export": export}[args.command]
     try:
-        return command(args)
+        args = build_parser().parse_args(argv)  # (--help prints here)
+        command = {"train": train, "evaluate": evaluate, "predict": predict, "summary": summary,
+                   "export": export}[args.command]
+        status = command(args)
+        sys.stdout.flush()  # a reader that left early shows here, not as an error at exit
+        return status
     except BrokenPipeError:  # the reader of standard output left (`tinynet predict ... | head`)
-        quiet_stdout()
+        silence_stdout()
         return BROKEN_PIPE
     except KeyboardInterrupt:  # outside fit (loading, saving): nothing half done is kept
         print("tinynet: interrupted", file=sys.stderr)

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from tinynet.cli.tables import DataError
 
-__all__ = ["check_output", "plot_file", "quiet_stdout"]
+__all__ = ["check_output", "plot_file"]
 
 
 def plot_file(path: str) -> str:
@@ -67,11 +66,3 @@ def _same_file(a: str, b: str) -> bool:
 def _example(flag: str) -> str:
     return {"--plot": "loss.png", "-o": "predictions.csv"}.get(flag, "model.npz")
 
-
-def quiet_stdout() -> None:
-    """Point standard output at ``/dev/null``, after its reader left (``tinynet predict ... | head``):
-    what is still buffered is dropped there, not reported as "[Errno 32] Broken pipe" at exit."""
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
