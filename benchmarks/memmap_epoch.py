@@ -163,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  held-out loss {result['val_loss_before']:.4f} -> {result['val_loss_after']:.4f} "
           f"(accuracy {result['val_accuracy_after']:.3f}); batch loss, first 5 % "
           f"{result['first_batches_loss']:.4f} -> last 5 % {result['last_batches_loss']:.4f}")
-    print(f"  CPU time of the training process {result['cpu_seconds']:.1f} s (user + system; the "
-          f"system part is mostly the page faults of the random reads)")
+    print(f"  CPU time of the training process {result['cpu_seconds']:.1f} s (user + system: the "
+          f"system part is mostly the reads of the shuffled rows, one preadv each)")
     hwm = "" if result["vm_hwm_mb"] is None else f", its own VmHWM {result['vm_hwm_mb']:,.0f} MB"
     print(f"  peak RSS of the training process: {peak_mb:,.0f} MB{hwm} "
           f"(limit {args.limit_mb:,.0f} MB{'' if measured else ', not checked below 1 GB'})")
