@@ -30,8 +30,8 @@ def test_dropout_follows_every_hidden_activation_and_zero_changes_nothing():
     import pytest
 
     model = build_mlp(4, [8, 6], 3, tn.ReLU, "he_normal", 1, dropout=0.25)
-    assert [type(layer).__name__ for layer in model] == ["Dense", "ReLU", "Dropout", "Dense", "ReLU", "Dropout",
-                                                        "Dense"]
+    names = [type(layer).__name__ for layer in model]
+    assert names == ["Dense", "ReLU", "Dropout", "Dense", "ReLU", "Dropout", "Dense"]
     assert model[2].p == 0.25
     plain = build_mlp(4, [8, 6], 3, tn.ReLU, "he_normal", 1)
     # the same weights: dropout draws nothing when built, and p=0 adds no layer
