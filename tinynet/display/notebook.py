@@ -1,5 +1,5 @@
-"""The training display in a Jupyter notebook: the live bar as one rich output, replaced in
-place through IPython's display handle.
+"""Rich output in a Jupyter notebook, replaced in place through IPython's display handle: how
+the training display (:class:`tinynet.display.progress.NotebookProgress`) shows its live bar.
 
 rich's own live display needs ``ipywidgets`` in a notebook (without it, it warns and
 shows nothing); a display handle needs nothing beyond IPython, and the output a
@@ -14,10 +14,7 @@ from typing import Any
 
 from rich.console import Console
 
-from tinynet.display.progress import RichProgress
-from tinynet.training.callbacks import Run
-
-__all__ = ["NotebookProgress", "NotebookOutput", "rich_bundle"]
+__all__ = ["NotebookOutput", "rich_bundle"]
 
 PRE = ("<pre style=\"white-space:pre;overflow-x:auto;line-height:normal;font-family:Menlo,"
        "'DejaVu Sans Mono',consolas,'Courier New',monospace\">{code}</pre>")  # as rich shows output
@@ -48,20 +45,3 @@ class NotebookOutput:
             self._handle.display(bundle, raw=True)
             self._shown = True
 
-
-class NotebookProgress(RichProgress):
-    """:class:`RichProgress` drawn into a notebook output: each redraw (throttled as in a
-    terminal) replaces the output with the bar's current frame."""
-
-    def on_train_begin(self, run: Run) -> None:
-        self._output = NotebookOutput()
-        super().on_train_begin(run)
-
-    def _live_console(self) -> Console:
-        # rich's live display stays off screen; the frames reach the notebook through _draw
-        return Console(file=io.StringIO(), width=self.console.width, force_jupyter=False)
-
-    def _draw(self, batch: int | None) -> None:
-        super()._draw(batch)
-        if self._progress is not None:
-            self._output.show(rich_bundle(self._progress.get_renderable(), self.console.width))

@@ -12,6 +12,7 @@ display costs a time check per batch, whatever the batch rate.
 
 from __future__ import annotations
 
+import io
 import time
 from typing import Any
 
@@ -32,11 +33,12 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from tinynet.display.console import get_console
+from tinynet.display.notebook import NotebookOutput, rich_bundle
 from tinynet.display.numbers import format_loss, format_value
 from tinynet.training.callbacks import PROGRESS_MODES, Callback, History, Run, register_display
 
-__all__ = ["PROGRESS_MODES", "make_display", "get_console", "RichProgress", "EpochLines", "Notes",
-           "FittedEntries", "format_logs", "summary_table"]
+__all__ = ["PROGRESS_MODES", "make_display", "get_console", "RichProgress", "NotebookProgress", "EpochLines",
+           "Notes", "FittedEntries", "format_logs", "summary_table"]
 
 REFRESH_SECONDS = 0.1
 BATCH_BAR_MIN_STEPS = 50  # show a bar inside the epoch only when epochs are long
@@ -51,8 +53,6 @@ def make_display(mode: str, console: Console | None = None) -> list[Callback]:
     if mode == "none":
         return [Notes(console)]
     if console.is_jupyter and mode in ("bar", "auto"):
-        from tinynet.display.notebook import NotebookProgress
-
         return [NotebookProgress(console)]
     if mode == "bar" or (mode == "auto" and console.is_terminal):
         return [RichProgress(console)]
@@ -218,6 +218,26 @@ class RichProgress(Notes):
         self._progress = None
         super().on_train_end(logs)
         self.console.print(summary_table(logs["history"], logs["seconds"]))
+
+
+class NotebookProgress(RichProgress):
+    """:class:`RichProgress` drawn into a notebook output: each redraw (throttled as in a
+    terminal) replaces the output with the bar's current frame. rich's own live display
+    needs ``ipywidgets`` in a notebook (without it, it warns and shows nothing); a display
+    handle needs only IPython, and the notebook keeps the last frame as HTML and text."""
+
+    def on_train_begin(self, run: Run) -> None:
+        self._output = NotebookOutput()
+        super().on_train_begin(run)
+
+    def _live_console(self) -> Console:
+        # rich's live display stays off screen; the frames reach the notebook through _draw
+        return Console(file=io.StringIO(), width=self.console.width, force_jupyter=False)
+
+    def _draw(self, batch: int | None) -> None:
+        super()._draw(batch)
+        if self._progress is not None:
+            self._output.show(rich_bundle(self._progress.get_renderable(), self.console.width))
 
 
 class EpochLines(Notes):
