@@ -12,6 +12,7 @@ import numpy as np
 from tinynet import registry
 from tinynet.cli.metadata import checked_metadata
 from tinynet.cli.tables import DataError, Preprocessing
+from tinynet.engine.stable_functions import sigmoid, softmax
 from tinynet.engine.types import Array
 
 __all__ = ["SavedModel", "load_saved_model"]
@@ -66,10 +67,9 @@ class SavedModel:
         if self.task == "regression":
             raise DataError("class probabilities need a classification model; this one predicts numbers")
         if outputs.shape[1] == 1:
-            second = 1.0 / (1.0 + np.exp(-np.clip(outputs[:, 0], -500, 500)))
+            second = sigmoid(outputs[:, 0])
             return np.stack([1.0 - second, second], axis=1)
-        shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
-        return shifted / shifted.sum(axis=1, keepdims=True)
+        return softmax(outputs)
 
 
 def load_saved_model(path: str) -> SavedModel:
