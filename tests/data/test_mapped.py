@@ -121,3 +121,20 @@ def test_rows_read_from_the_file_see_writes_through_the_mapping(tmp_path):
     x[4] = 7.0  # not flushed: the file and the mapping share the page cache
     rows = {int(yb[i]): xb[i] for xb, yb in loader for i in range(len(yb))}
     np.testing.assert_array_equal(rows[4], [7.0, 7.0])
+
+
+def test_a_file_written_over_after_np_load_is_not_read_in_place_of_the_mapping(tmp_path):
+    """Rows are read from the path only while it names the mapped file: after the path is
+    replaced or removed, the mapping (the data np.load opened) is read."""
+    x = saved(tmp_path, np.arange(20.0).reshape(10, 2))
+    reader = mapped.BatchReader([x])
+    assert reader._files[0] is not None  # the file itself: rows by preadv
+    reader.close()
+    (tmp_path / "x.npy").rename(tmp_path / "old.npy")
+    np.save(tmp_path / "x.npy", np.zeros((10, 2)))
+    reader = mapped.BatchReader([x])
+    assert reader._files == [None]
+    reader.close()
+    loader = tn.DataLoader(x, np.arange(10), batch_size=4, shuffle=True, rng=0)
+    for xb, yb in loader:
+        np.testing.assert_array_equal(xb[:, 0], 2.0 * yb)

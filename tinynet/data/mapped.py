@@ -193,7 +193,7 @@ class BatchReader:
         self._files: list[tuple[int, int, int] | None] = []  # (descriptor, offset, stride)
         for array, pages in zip(arrays, mappings):
             where = file_rows(array) if pages is not None else None
-            self._files.append(None if where is None else (os.open(where[0], os.O_RDONLY), *where[1:]))
+            self._files.append(None if where is None else _open_rows(array, *where))
         self._statm = _open_statm() if self.pages else None
         self._since = self._last = self._file_bytes()
         self._estimate = 0  # bytes mapped since the last release, where they cannot be counted
@@ -270,6 +270,35 @@ class BatchReader:
             os.close(descriptor)
 
     __del__ = close
+
+
+def _open_rows(array: Array, path: str, offset: int, stride: int) -> tuple[int, int, int] | None:
+    """``(descriptor, offset, stride)`` for reading rows of ``array`` from ``path``, if ``path``
+    still names the file that is mapped (not one written over it since, nor gone): ``None``
+    otherwise, and the rows are read through the mapping."""
+    inode = _mapped_inode(array.__array_interface__["data"][0])
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    if inode is None or os.fstat(descriptor).st_ino != inode:
+        os.close(descriptor)
+        return None
+    return descriptor, offset, stride
+
+
+def _mapped_inode(address: int) -> int | None:
+    """The inode of the file mapped at ``address`` in this process, from ``/proc/self/maps``."""
+    try:
+        with open("/proc/self/maps", encoding="ascii", errors="replace") as maps:
+            for line in maps:
+                fields = line.split()
+                low, high = (int(bound, 16) for bound in fields[0].split("-"))
+                if low <= address < high:
+                    return int(fields[4]) or None
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def _read_rows(array: Array, rows: Array, descriptor: int, offset: int, stride: int) -> Array:
