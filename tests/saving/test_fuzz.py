@@ -51,9 +51,10 @@ def _load_model(path: Path) -> Any:
 
 
 def _load_cli(path: Path) -> Any:
-    from tinynet.cli.commands import _load
+    from tinynet.cli.saved_model import load_saved_model
 
-    return _load(str(path))
+    saved = load_saved_model(str(path))
+    return saved.model, saved.meta, saved.prep
 
 
 def _fingerprint(loaded: Any) -> Any:

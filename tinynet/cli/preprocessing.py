@@ -249,6 +249,11 @@ class ColumnPreprocessing(Preprocessing):
     def __repr__(self) -> str:
         return f"ColumnPreprocessing({self.describe()}; {self.width} inputs)"
 
+    def __eq__(self, other: object) -> bool:  # the same fitted state, value for value
+        return isinstance(other, ColumnPreprocessing) and self.to_json() == other.to_json()
+
+    __hash__ = None  # type: ignore[assignment]
+
     def describe(self) -> str:
         plural = {"number": "numbers", "date": "dates", "category": "categories"}
         counts = {kind: self.kinds.count(kind) for kind in KINDS if kind in self.kinds}
