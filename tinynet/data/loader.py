@@ -79,15 +79,8 @@ class DataLoader:
         if any(file_mapping(a)[0] for a in [*arrays, y]):
             checked, self._mapped, self.y = _check_mapped_inputs(self._names, arrays, y, dtype)
         else:
-            checked = []
-            for name, array in zip(self._names or ["x"], arrays):
-                where = "DataLoader x" if self._names is None else f"DataLoader x[{name!r}]"
-                array = as_float_array(array, where, min_ndim=2 if self._names is None else 1,
-                                       keep_integers=dtype is None)
-                if dtype is not None:
-                    array = _cast_finite(array, check_float_dtype(dtype, "DataLoader dtype"),
-                                         where.removeprefix("DataLoader "))
-                checked.append(array)
+            checked = [_checked_input(self._names, name, array, dtype)
+                       for name, array in zip(self._names or ["x"], arrays)]
             self.y = as_target(y, "DataLoader y")
         for name, array in zip(self._names or ["x"], checked):
             if array.shape[0] != self.y.shape[0]:
@@ -293,6 +286,17 @@ def _unpack_inputs(x: Inputs) -> tuple[list[str] | tuple[int, ...] | None, list[
     return None, [x]
 
 
+def _checked_input(names: list[str] | tuple[int, ...] | None, name: Any, array: Any,
+                   dtype: DTypeLike | None) -> Array:
+    """One input in memory, checked (finite numbers, non-empty) and cast to ``dtype`` if given."""
+    where = "DataLoader x" if names is None else f"DataLoader x[{name!r}]"
+    array = as_float_array(array, where, min_ndim=2 if names is None else 1, keep_integers=dtype is None)
+    if dtype is not None:
+        array = _cast_finite(array, check_float_dtype(dtype, "DataLoader dtype"),
+                             where.removeprefix("DataLoader "))
+    return array
+
+
 def _check_mapped_inputs(names: list[str] | tuple[int, ...] | None, arrays: list[Any], y: Any,
                          dtype: DTypeLike | None) -> tuple[list[Array], list[Mapped | None], Array]:
     """Check the inputs and targets of a loader of which at least one array lives in a file
@@ -301,19 +305,16 @@ def _check_mapped_inputs(names: list[str] | tuple[int, ...] | None, arrays: list
     checked: list[Array] = []
     records: list[Mapped | None] = []
     for name, array in zip(names or ["x"], arrays):
-        where = "DataLoader x" if names is None else f"DataLoader x[{name!r}]"
         mapped, pages = file_mapping(array)
         if mapped:
+            where = "DataLoader x" if names is None else f"DataLoader x[{name!r}]"
             view, record = check_mapped(array, where, min_ndim=2 if names is None else 1,
                                         keep_integers=dtype is None, dtype=target, pages=pages)
             checked.append(view)
             records.append(record)
-            continue
-        array = as_float_array(array, where, min_ndim=2 if names is None else 1, keep_integers=dtype is None)
-        if target is not None:
-            array = _cast_finite(array, target, where.removeprefix("DataLoader "))
-        checked.append(array)
-        records.append(None)
+        else:
+            checked.append(_checked_input(names, name, array, dtype))
+            records.append(None)
     mapped, pages = file_mapping(y)
     if mapped and getattr(y, "dtype", None) is not None and y.dtype.kind == "f":
         labels = check_mapped_target(y, "DataLoader y", pages)
