@@ -138,3 +138,23 @@ def test_a_file_written_over_after_np_load_is_not_read_in_place_of_the_mapping(t
     loader = tn.DataLoader(x, np.arange(10), batch_size=4, shuffle=True, rng=0)
     for xb, yb in loader:
         np.testing.assert_array_equal(xb[:, 0], 2.0 * yb)
+
+
+def test_fit_and_evaluate_over_a_memmap_match_the_run_in_memory(tmp_path):
+    """A float32 model trained on a float64 file (each batch cast) and evaluated on it, with the
+    file also as validation data, gives the in-memory run's numbers exactly."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((90, 3))
+    y = (x[:, 0] > 0).astype(np.int64)
+    on_disk = saved(tmp_path, x)
+    results = []
+    for data in (x, on_disk):
+        model = tn.Sequential([tn.Dense(3, 4, rng=0, dtype=np.float32), tn.Tanh(),
+                               tn.Dense(4, 2, rng=1, dtype=np.float32)])
+        loss = tn.SoftmaxCrossEntropy()
+        history = tn.fit(model, loss, tn.SGD(model.parameters(), lr=0.1),
+                         tn.DataLoader(data, y, batch_size=16, shuffle=True, rng=3), 3,
+                         validation_data=(data, y), progress="none")
+        results.append((history.loss, history["val_loss"], tn.evaluate(model, loss, data, y)))
+    assert results[0] == results[1]
+    assert results[1][0][-1] < results[1][0][0]
