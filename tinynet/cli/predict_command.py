@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from typing import Any
 
 from tinynet.cli.outputs import check_output
 from tinynet.cli.saved_model import SavedModel, load_saved_model
@@ -69,18 +68,9 @@ def prediction_rows(saved: SavedModel, path: str, *, proba: bool = False,
 
 
 def read_column(path: str, name: str) -> list[str]:
-    """The text of column ``name`` of the CSV ``path``, one entry per data row."""
-    with open(path, newline="", encoding="utf-8-sig") as file:
-        sample = file.read(65536)
-        file.seek(0)
-        try:
-            dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-        except csv.Error:
-            dialect = csv.excel
-        rows = [row for row in csv.reader(file, dialect) if row]
-    header = [cell.strip() for cell in rows[0]] if rows else []
-    if name not in header:
-        raise DataError(f"--id {name}: {path} has no column {name!r}; its columns are {header}")
-    column = header.index(name)
-    return [row[column].strip() if column < len(row) else "" for row in rows[1:]]
-
+    """The cells of column ``name`` of the CSV ``path`` (read as the features are), one per row."""
+    try:
+        table = read_csv(path, None, features=[name], need_target=False)
+    except DataError as err:
+        raise DataError(f"--id {name}: {err}") from None
+    return [str(cell) for cell in table.x[:, 0]]
