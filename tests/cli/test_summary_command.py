@@ -66,3 +66,11 @@ def test_other_files_are_one_clear_error(tmp_path, capsys, content, says):
         path.write_bytes(content)
     status, out, err = run_cli(["summary", path], capsys)
     assert status == 2 and out == "" and err.count("\n") == 1 and says in err, err
+
+
+def test_a_graph_of_several_inputs_lists_its_layers(tmp_path, capsys):
+    graph = tn.Graph(inputs=["a", "b"], nodes={"da": (tn.Dense(3, 4), "a"), "db": (tn.Dense(5, 4), "b"),
+                                               "sum": (tn.Add(), ["da", "db"])}, output="sum")
+    tn.save(graph, tmp_path / "graph.npz")
+    status, out, _ = run_cli(["summary", tmp_path / "graph.npz"], capsys)
+    assert status == 0 and "Graph (tn.save)" in out and "da: Dense" in out and "sum: Add()" in out

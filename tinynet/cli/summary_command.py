@@ -35,7 +35,10 @@ def summary(args: argparse.Namespace) -> int:
     for key, value in facts.items():
         table.add_row(key, Text(value))
     console.print(table)
-    layer_summary(model, input_features, console=console)
+    try:
+        layer_summary(model, input_features, console=console)
+    except (ValueError, TypeError):  # the guessed input width does not fit (several inputs, ...)
+        layer_summary(model, None, console=console)
     return 0
 
 
