@@ -111,3 +111,16 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly(trained):
     process.stderr.close()
     assert first.startswith(b"label,proba_bird")
     assert status in (0, 141) and err == "", (status, err)
+
+
+def test_missing_feature_cells_are_imputed_as_in_training(trained, capsys):
+    write_labelled_csv(trained / "new.csv", n=12, seed=9, with_labels=False)
+    lines = (trained / "new.csv").read_text().splitlines()
+    holes = [lines[0]] + [",".join("" if j == i % 3 else cell for j, cell in enumerate(line.split(",")))
+                          for i, line in enumerate(lines[1:])]  # one cell missing in every row
+    (trained / "holes.csv").write_text("\n".join(holes) + "\n")
+    status, out, err = run_cli(["predict", trained / "m.npz", trained / "holes.csv", "--proba"], capsys)
+    rows = rows_of(out)
+    assert (status, err) == (0, "") and len(rows) == 13
+    assert all(row[0] in ("bird", "cat", "dog") for row in rows[1:])
+    assert np.isfinite(np.array([[float(v) for v in row[1:]] for row in rows[1:]])).all()
