@@ -8,28 +8,31 @@ batches of 32 with the remainder dropped, 1500 epochs.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 
 import tinynet as tn
 from tinynet.cli.arguments import build_parser
-from tinynet.cli.evaluate_command import evaluate
-from tinynet.cli.export_command import export
-from tinynet.cli.predict_command import predict
-from tinynet.cli.summary_command import summary
-from tinynet.cli.train_command import INTERRUPTED, train
 from tinynet.display.console import BROKEN_PIPE, silence_stdout
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "COMMANDS"]
 
-
+# Each command's module and function, imported when that command runs (not for --help).
+COMMANDS = {
+    "train": ("tinynet.cli.train_command", "train"),
+    "evaluate": ("tinynet.cli.evaluate_command", "evaluate"),
+    "predict": ("tinynet.cli.predict_command", "predict"),
+    "summary": ("tinynet.cli.summary_command", "summary"),
+    "export": ("tinynet.cli.export_command", "export"),
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)  # (--help prints here)
-        command = {"train": train, "evaluate": evaluate, "predict": predict, "summary": summary,
-                   "export": export}[args.command]
+        module, name = COMMANDS[args.command]
+        command = getattr(importlib.import_module(module), name)
         status = command(args)
         sys.stdout.flush()  # a reader that left early shows here, not as an error at exit
         return status
@@ -37,6 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         silence_stdout()
         return BROKEN_PIPE
     except KeyboardInterrupt:  # outside fit (loading, saving): nothing half done is kept
+        from tinynet.cli.train_command import INTERRUPTED
+
         print("tinynet: interrupted", file=sys.stderr)
         return INTERRUPTED
     except tn.TrainingDiverged as err:
