@@ -30,7 +30,7 @@ def predict(args: argparse.Namespace) -> int:
         raise DataError(f"--proba: {args.model} predicts numbers (regression); probabilities are "
                         f"for classification models")
     ids = read_column(args.input, args.id) if args.id else None
-    rows = prediction_rows(saved, args.input, proba=args.proba, ids=(args.id, ids) if ids else None)
+    rows = prediction_rows(saved, args.input, proba=args.proba, ids=None if ids is None else (args.id, ids))
     if not args.output:
         csv.writer(sys.stdout, lineterminator="\n").writerows(rows)
         return 0
