@@ -1,7 +1,6 @@
 """A layer shared by two models, with their forwards interleaved: as with PyTorch's autograd,
-each model's backward gets the values of its own forward and the gradients add up, as long as
-the backward passes run in reverse order of the forwards (each layer keeps a stack of saved
-values per forward call, consumed last in, first out)."""
+each model's backward gets the values of its own forward and the gradients add up, in whatever
+order the backward passes run (each saved entry notes the model whose pass saved it)."""
 
 import numpy as np
 
@@ -60,3 +59,45 @@ def _grad_of_a_alone():
     a.forward(XA)
     a.backward(GA)
     return shared.weight.grad.copy()
+
+
+def test_backwards_in_the_order_of_the_forwards_give_each_model_its_own_gradient():
+    weight, bias, grad_xa, grad_xb = separate_gradients()
+    shared, a, b = two_models()
+    a.forward(XA)
+    b.forward(XB)
+    np.testing.assert_allclose(a.backward(GA), grad_xa, rtol=1e-12)  # a first: a's own values
+    np.testing.assert_allclose(b.backward(GB), grad_xb, rtol=1e-12)
+    np.testing.assert_allclose(shared.weight.grad, weight, rtol=1e-12)
+    np.testing.assert_allclose(shared.bias.grad, bias, rtol=1e-12)
+    assert len(shared._saved) == 0
+
+
+def test_a_model_used_inside_a_graph_and_alone_with_calls_interleaved():
+    shared = tn.Dense(3, 3, rng=0)
+    graph = tn.Graph(inputs="x", nodes={"h": (shared, "x"), "out": (tn.Dense(3, 2, rng=1), "h")},
+                     output="out")
+    alone = tn.Sequential(shared, tn.Tanh())
+    graph.forward(XA)
+    alone.forward(XB)
+    grad_graph = graph.backward(GA)
+    grad_alone = alone.backward(np.ones((4, 3)))
+    reference = tn.Dense(3, 3, rng=0)
+    ref_graph = tn.Graph(inputs="x", nodes={"h": (reference, "x"), "out": (tn.Dense(3, 2, rng=1), "h")},
+                         output="out")
+    ref_graph.forward(XA)
+    np.testing.assert_allclose(grad_graph, ref_graph.backward(GA), rtol=1e-12)
+    ref_alone = tn.Sequential(reference, tn.Tanh())
+    ref_alone.forward(XB)
+    np.testing.assert_allclose(grad_alone, ref_alone.backward(np.ones((4, 3))), rtol=1e-12)
+    np.testing.assert_allclose(shared.weight.grad, reference.weight.grad, rtol=1e-12)
+
+
+def test_clear_saved_on_one_model_keeps_the_other_models_entries():
+    weight, bias, _, grad_xb = separate_gradients()
+    shared, a, b = two_models()
+    a.forward(XA)
+    b.forward(XB)
+    a.clear_saved()  # a's step was cut short
+    np.testing.assert_allclose(b.backward(GB), grad_xb, rtol=1e-12)
+    assert len(shared._saved) == 0

@@ -28,6 +28,7 @@ import numpy as np
 
 from tinynet.engine.types import Array
 from tinynet.layers.parameter import Parameter
+from tinynet.layers.saved_values import CURRENT, EntriesByPass
 from tinynet.layers.state import IncompatibleKeys, load_state_dict_into, state_dict_of
 
 __all__ = ["Layer", "LayerLike", "Array", "check_layer", "output_shape_of", "own_buffers_of",
@@ -98,6 +99,9 @@ class Layer:
     PyTorch-style ``repr`` built from :meth:`extra_repr`.
     """
 
+    _saved: list[tuple[Any, ...]]  # one entry per training forward call not yet answered
+    _saved_by: Any  # the pass (outermost container) those entries came from
+
     integer_input = False
     """Whether the layer takes integer inputs as they are (token ids); ``fit`` casts
     other integer data to the model's float dtype once."""
@@ -119,9 +123,14 @@ class Layer:
     def save_for_backward(self, *values: Any) -> None:
         """Keep ``values`` for the backward of this forward call (one entry per call)."""
         try:
-            self._saved.append(values)
+            saved = self._saved
         except AttributeError:  # the first call: subclasses need not call Layer.__init__
-            self._saved: list[tuple[Any, ...]] = [values]
+            saved = self._saved = []
+        if not saved:
+            self._saved_by = CURRENT.root
+        elif CURRENT.root is not self._saved_by and type(saved) is list:  # a second model's pass
+            saved = self._saved = EntriesByPass(saved, self._saved_by)
+        saved.append(values)
 
     def saved_for_backward(self) -> tuple[Any, ...]:
         """The values the latest unanswered forward call kept (last in, first out)."""
@@ -136,7 +145,11 @@ class Layer:
         in this layer and every layer below it."""
         for _, layer in self.named_layers():
             if isinstance(layer, Layer):
-                layer.__dict__.pop("_saved", None)
+                saved = layer.__dict__.get("_saved")
+                if isinstance(saved, EntriesByPass):  # shared with another model: keep its entries
+                    saved.drop_pass(self)
+                else:
+                    layer.__dict__.pop("_saved", None)
 
     def own_parameters(self) -> list[tuple[str, Parameter]]:
         """This layer's own parameters with their short names (not its children's)."""

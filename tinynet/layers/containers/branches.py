@@ -8,6 +8,7 @@ from tinynet.engine.checks import check_choice
 from tinynet.engine.types import Array, Shape
 from tinynet.layers.base import Layer, LayerLike, check_layer, output_shape_of
 from tinynet.layers.containers.merging import Add, Concat, Merge
+from tinynet.layers.saved_values import marks_pass
 
 __all__ = ["Residual", "Parallel"]
 
@@ -23,6 +24,7 @@ class Residual(Layer):
         check_layer(block, "Residual block")
         self.block = block
 
+    @marks_pass
     def forward(self, x: Array, training: bool = True) -> Array:
         y = self.block.forward(x, training)
         if y.shape != x.shape:
@@ -30,6 +32,7 @@ class Residual(Layer):
                              f"y = x + block(x) needs the block to keep the shape")
         return x + y
 
+    @marks_pass
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
         grad_block = self.block.backward(grad_y, need_input_grad)
         if not need_input_grad:
@@ -73,9 +76,11 @@ class Parallel(Layer):
         self.join = check_choice(join, "Parallel join", self.JOINS)
         self._merge: Merge = Concat(-1) if join == "concat" else Add()
 
+    @marks_pass
     def forward(self, x: Array, training: bool = True) -> Array:
         return self._merge.forward([branch.forward(x, training) for branch in self.branches], training)
 
+    @marks_pass
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
         grads = self._merge.backward(grad_y)
         grad_x: Array | None = None

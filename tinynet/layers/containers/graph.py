@@ -11,6 +11,7 @@ from tinynet.engine.checks import did_you_mean
 from tinynet.engine.types import Array, Shape
 from tinynet.layers.base import Layer, LayerLike, check_layer, output_shape_of
 from tinynet.layers.containers.merging import Merge
+from tinynet.layers.saved_values import marks_pass
 
 __all__ = ["Graph"]
 
@@ -63,6 +64,7 @@ class Graph(Layer):
         self._order = self._topological_order()
         self._check_all_used()
 
+    @marks_pass
     def forward(self, x: Any, training: bool = True) -> Any:
         values = self._bind_inputs(x)
         for name in self._order:
@@ -74,6 +76,7 @@ class Graph(Layer):
             self.save_for_backward([(y.shape, y.dtype) for y in outputs])
         return outputs[0] if isinstance(self.output, str) else tuple(outputs)
 
+    @marks_pass
     def backward(self, grad_y: Any, need_input_grad: bool = True) -> Any:
         (output_specs,) = self.saved_for_backward()
         grads: dict[str, Array] = {}

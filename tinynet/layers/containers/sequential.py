@@ -8,6 +8,7 @@ from typing import Any, overload
 from tinynet.engine.types import Array
 from tinynet.layers.base import Layer, LayerLike, check_layer, output_shape_of
 from tinynet.layers.core.reshaping import Flatten, Reshape
+from tinynet.layers.saved_values import marks_pass
 
 __all__ = ["Sequential"]
 
@@ -30,11 +31,13 @@ class Sequential(Layer):
         self.layers: list[LayerLike] = list(layers)
         self._check_chain()
 
+    @marks_pass
     def forward(self, x: Array, training: bool = True) -> Array:
         for layer in self.layers:
             x = layer.forward(x, training)
         return x
 
+    @marks_pass
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
         grad = grad_y
         for index in range(len(self.layers) - 1, 0, -1):

@@ -14,6 +14,7 @@ from tinynet.layers.core.dense import Dense
 from tinynet.layers.core.dropout import Dropout
 from tinynet.layers.initializers import RngLike, as_generator
 from tinynet.layers.normalization.layer_norm import LayerNorm
+from tinynet.layers.saved_values import marks_pass
 from tinynet.layers.sequence.attention import MultiHeadAttention
 from tinynet.layers.sequence.positional import checked_sequence
 
@@ -79,6 +80,7 @@ class TransformerBlock(Layer):
                 ("self_attn", "linear1", "dropout", "linear2", "norm1", "norm2", "dropout1", "dropout2",
                  "activation")]
 
+    @marks_pass
     def forward(self, x: Array, training: bool = True) -> Array:
         dtype = self.norm1.weight.data.dtype
         if type(x) is not np.ndarray or x.ndim != 3 or x.shape[-1] != self.embed_dim or x.dtype != dtype:
@@ -99,6 +101,7 @@ class TransformerBlock(Layer):
         h = self.dropout.forward(h, training)
         return self.dropout2.forward(self.linear2.forward(h, training), training)
 
+    @marks_pass
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array | None:
         self.saved_for_backward()
         if self.norm_first:
