@@ -109,10 +109,14 @@ def test_strongly_connected_finds_a_cycle() -> None:
         ["a", "b", "c"], ["d"]]
 
 
-def test_at_most_twelve_modules_at_the_top() -> None:
-    top = [p.name for p in (ROOT / "tinynet").iterdir()
-           if p.name != "__init__.py" and (p.suffix == ".py" or (p / "__init__.py").exists())]
-    assert len(top) <= 12, sorted(top)
+def test_every_module_at_the_top_is_a_level_of_the_contract() -> None:
+    """Few modules at the top, and each has its place in the levels (nothing outside the check)."""
+    top = {p.name.removesuffix(".py") for p in (ROOT / "tinynet").iterdir()
+           if p.name != "__init__.py" and (p.suffix == ".py" or (p / "__init__.py").exists())}
+    (levels,) = [c for c in contracts() if c["id"] == "levels"]
+    named = {m.strip().removeprefix("tinynet.") for level in levels["layers"] for m in level.split("|")}
+    assert top == named
+    assert len(top) <= 14, sorted(top)
 
 
 def test_import_tinynet_loads_neither_scikit_learn_nor_matplotlib() -> None:
