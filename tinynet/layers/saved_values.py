@@ -44,23 +44,23 @@ def marks_pass(method: Method) -> Method:
     def backward(self: Any, grad_y: Any, need_input_grad: bool = True) -> Any:
         if CURRENT.root is not None:  # nested: the outer container's pass
             return method(self, grad_y, need_input_grad)
-        return _as_root(method, self, grad_y, need_input_grad)
+        CURRENT.root = self
+        try:
+            return method(self, grad_y, need_input_grad)
+        finally:
+            CURRENT.root = None
 
     def forward(self: Any, x: Any, training: bool = True) -> Any:
         if CURRENT.root is not None:
             return method(self, x, training)
-        return _as_root(method, self, x, training)
+        CURRENT.root = self
+        try:
+            return method(self, x, training)
+        finally:
+            CURRENT.root = None
 
     run = backward if method.__name__ == "backward" else forward
     return functools.update_wrapper(run, method)  # type: ignore[return-value]
-
-
-def _as_root(method: Callable[..., Any], model: Any, value: Any, flag: bool) -> Any:
-    CURRENT.root = model
-    try:
-        return method(model, value, flag)
-    finally:
-        CURRENT.root = None
 
 
 class EntriesByPass(list):
