@@ -9,7 +9,7 @@ the file written atomically (the old file stays whole if anything fails).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from importlib.metadata import version
 from typing import Any
 
@@ -154,20 +154,12 @@ def _example_inputs(model: Any, example_input: Any) -> list[tuple[str, Array]]:
         names = ["input"]
     if len(names) == 1:
         return [(names[0], _example_array(example_input, "example_input", _integer_input(model)))]
-    if isinstance(example_input, Mapping):
-        missing = [n for n in names if n not in example_input]
-        extra = [k for k in example_input if k not in names]
-        if missing or extra:
-            raise ValueError(f"export example_input: the Graph's inputs are {names}; the dict given "
-                             f"lacks {missing} and has unknown {extra}")
-        arrays = [example_input[n] for n in names]
-    elif isinstance(example_input, Sequence) and not isinstance(example_input, str) \
-            and len(example_input) == len(names):
-        arrays = list(example_input)
-    else:
-        raise TypeError(f"export example_input: the Graph has {len(names)} inputs {names}; pass a tuple "
-                        f"of {len(names)} arrays in that order or a dict by name, got "
-                        f"{type(example_input).__name__}")
+    try:
+        bound = model.bind_inputs(example_input)
+    except ValueError as err:
+        kind = ValueError if isinstance(example_input, (Mapping, tuple, list)) else TypeError
+        raise kind(f"export example_input: {err}") from None
+    arrays = [bound[name] for name in names]
     return [(name, _example_array(array, f"example_input[{name!r}]", False)) for name, array in
             zip(names, arrays)]
 

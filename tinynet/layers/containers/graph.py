@@ -66,7 +66,7 @@ class Graph(Layer):
 
     @marks_pass
     def forward(self, x: Any, training: bool = True) -> Any:
-        values = self._bind_inputs(x)
+        values = self.bind_inputs(x)
         for name in self._order:
             layer, sources = self.nodes[name]
             args = [values[s] for s in sources]
@@ -102,8 +102,9 @@ class Graph(Layer):
             return grads.get(self.inputs)
         return tuple(grads.get(name) for name in self._input_names)
 
-    def _bind_inputs(self, x: Any) -> dict[str, Any]:
-        """The graph's input values by name, from one array, a tuple or a dict."""
+    def bind_inputs(self, x: Any) -> dict[str, Any]:
+        """The graph's input values by name, from one array, a tuple (in order) or a dict;
+        ``ValueError`` naming the inputs when ``x`` does not fit them."""
         if isinstance(self.inputs, str):
             return {self.inputs: x}
         names = self._input_names
@@ -116,7 +117,7 @@ class Graph(Layer):
             return {n: x[n] for n in names}
         if not isinstance(x, (tuple, list)) or len(x) != len(names):
             got = f"{len(x)} arrays" if isinstance(x, (tuple, list)) else type(x).__name__
-            raise ValueError(f"Graph has {len(names)} inputs {names}: pass a tuple of {len(names)} "
+            raise ValueError(f"the Graph has {len(names)} inputs {names}: pass a tuple of {len(names)} "
                              f"arrays in that order or a dict by name, got {got}")
         return dict(zip(names, x))
 
@@ -140,7 +141,7 @@ class Graph(Layer):
 
     def node_shapes(self, input_shape: Any) -> dict[str, Shape]:
         """The output shape of every node (and the inputs' shapes), by name."""
-        bound = self._bind_inputs(input_shape)
+        bound = self.bind_inputs(input_shape)
         shapes: dict[str, Shape] = {name: tuple(shape) for name, shape in bound.items()}
         for name in self._order:
             layer, sources = self.nodes[name]
