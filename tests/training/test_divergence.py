@@ -90,3 +90,31 @@ def test_advice_names_the_target_scale_for_regression_and_the_rate_otherwise():
     assert "target is not standardized" in advice and "inputs" not in advice
     advice = divergence_advice(tn.DataLoader(x, Y), tn.SoftmaxCrossEntropy(), 3.0)
     assert advice.startswith("Try a smaller learning rate (now lr=3)") and "scale looks fine" in advice
+
+
+def test_short_epochs_restore_the_latest_copied_epoch():
+    """Epochs of 3 steps are copied every ceil(COPY_STEPS / 3) epochs: a divergence restores
+    the start of the latest copied epoch, and says which."""
+    from tinynet.training.divergence import COPY_STEPS
+
+    every = -(-COPY_STEPS // 3)
+    net = model()
+    optimizer = tn.SGD(net.parameters(), lr=0.01)
+    starts: dict[int, list[np.ndarray]] = {}
+
+    class Blowup(tn.Callback):
+        def on_epoch_begin(self, epoch):
+            starts[epoch] = [p.data.copy() for p in net.parameters()]
+
+        def on_epoch_end(self, epoch, logs):
+            if epoch == every + 3:  # as an overflowing update would
+                net.parameters()[0].data[0, 0] = np.inf
+
+    with pytest.raises(tn.TrainingDiverged) as caught:
+        tn.fit(net, tn.SoftmaxCrossEntropy(), optimizer, tn.DataLoader(X, Y, batch_size=50), 3 * every,
+               progress="none", callbacks=[Blowup()])
+    assert caught.value.epoch == every + 4 and caught.value.batch == 1
+    assert caught.value.restored_epoch == every + 1  # copied epochs: 1, every + 1, ...
+    assert f"start of epoch {every + 1}" in str(caught.value)
+    for p, s in zip(net.parameters(), starts[every + 1]):
+        assert np.array_equal(p.data, s)

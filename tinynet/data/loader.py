@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from dataclasses import replace
+from operator import is_
 from typing import Any
 
 import numpy as np
@@ -145,7 +146,7 @@ class DataLoader:
         # settings and arrays they were cut from stay the same objects.
         sources = (self.batch_size, self.last_batch, self.y, *self._arrays)
         cut = self._views
-        if cut is None or len(cut[0]) != len(sources) or any(a is not b for a, b in zip(cut[0], sources)):
+        if cut is None or len(cut[0]) != len(sources) or not all(map(is_, cut[0], sources)):
             cut = self._views = (sources, list(self._pairs()))
         return iter(cut[1])
 

@@ -93,28 +93,34 @@ def _out_error(spec: str, result: Array, out: Any) -> Exception:
 class Contraction:
     """One einsum spec bound to one call site, with the plan of the shapes it last saw.
 
-    Shape: as the spec says; ``Contraction(spec)(*operands, out=None)`` equals
-    ``einsum(spec, *operands, out=out)``.
+    Shape: as the spec says; ``Contraction(spec)(a, b, out)`` equals
+    ``einsum(spec, a, b, out=out)`` (one operand: ``Contraction(spec)(a, out=out)``).
 
     While the operands keep their shapes and dtypes (every step of training) a call
     checks them against the last call's and runs the plan; other shapes get theirs
     from :func:`einsum`'s cache. A copy or pickle keeps the spec and plans afresh.
     """
 
-    __slots__ = ("spec", "_a", "_b", "_runner")
+    __slots__ = ("spec", "_a_shape", "_a_dtype", "_b_shape", "_b_dtype", "_runner")
 
     def __init__(self, spec: str) -> None:
         parse_spec(spec, spec.split("->")[0].count(",") + 1)  # a bad spec fails here, not mid-training
         self.spec = spec
-        self._a: tuple[Any, ...] = ()  # (shape, dtype) of the operands the plan is for
-        self._b: tuple[Any, ...] = ()
+        # The operands the plan is for. The dtypes are compared by identity: numpy keeps one
+        # object per built-in dtype, and an equal dtype that is another object only replans.
+        self._a_shape: tuple[int, ...] | None = None
+        self._b_shape: tuple[int, ...] | None = None
+        self._a_dtype: Any = None
+        self._b_dtype: Any = None
         self._runner: Runner = _unplanned
 
-    def __call__(self, a: Array, b: Array | None = None, *, out: Array | None = None) -> Array:
+    def __call__(self, a: Array, b: Array | None = None, out: Array | None = None) -> Array:
+        # (positional out: a keyword argument costs a dict on every call of a training step)
         if b is None:
-            if (a.shape, a.dtype) == self._a:
+            if a.shape == self._a_shape and a.dtype is self._a_dtype:
                 return self._runner(a, out)
-        elif (a.shape, a.dtype) == self._a and (b.shape, b.dtype) == self._b:
+        elif a.shape == self._a_shape and b.shape == self._b_shape and a.dtype is self._a_dtype \
+                and b.dtype is self._b_dtype:
             return self._runner(a, b, out)
         return self._replan(a, b, out)
 
@@ -122,7 +128,8 @@ class Contraction:
         operands = (a,) if b is None else (a, b)
         result = einsum(self.spec, *operands, out=out)  # validates, plans and caches
         if all(type(op) is np.ndarray for op in operands):
-            self._a, self._b = (a.shape, a.dtype), (() if b is None else (b.shape, b.dtype))
+            self._a_shape, self._a_dtype = a.shape, a.dtype
+            self._b_shape, self._b_dtype = (None, None) if b is None else (b.shape, b.dtype)
             self._runner = _CACHE[(self.spec, a.shape, a.dtype) if b is None
                                   else (self.spec, a.shape, b.shape, a.dtype, b.dtype)]
         return result

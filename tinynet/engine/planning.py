@@ -9,6 +9,7 @@ and keeps the runner it returns.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from math import prod
 from typing import Any
 
@@ -88,7 +89,7 @@ def _plan_reduce(term: str, out: str, sizes: dict[str, int], dtype: np.dtype[Any
         return lambda x, out: np.matmul(x, ones, out=out)  # e.g. "Bc->B": x(B, c) @ ones(c)
     if term == "".join(summed + kept) and final is None:  # e.g. "Bo->o": ones(B) @ x(B, o)
         if len(summed) == 1 and len(kept) == 1:
-            return lambda x, out: np.matmul(ones, x, out=out)
+            return partial(np.matmul, ones)  # runner(x, out) is np.matmul(ones, x, out)
         flat = (n_summed, n_kept)
         return lambda x, out: _into(out, np.matmul(ones, x.reshape(flat)).reshape(kept_shape))
     block = "".join(kept)
@@ -119,7 +120,7 @@ def _unchanged(a: Array) -> Array:
 
 # The Dense-style specs need nothing but optional transposes: one call, no indirection.
 _PLAIN_MATMULS: dict[tuple[Callable[[Array], Array], Callable[[Array], Array]], Runner] = {
-    (_unchanged, _unchanged): lambda a, b, out: np.matmul(a, b, out=out),
+    (_unchanged, _unchanged): np.matmul,  # runner(a, b, out) is np.matmul(a, b, out)
     (_unchanged, _transpose): lambda a, b, out: np.matmul(a, b.T, out=out),
     (_transpose, _unchanged): lambda a, b, out: np.matmul(a.T, b, out=out),
     (_transpose, _transpose): lambda a, b, out: np.matmul(a.T, b.T, out=out),

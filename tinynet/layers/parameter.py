@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -99,18 +98,21 @@ class Parameter:
         """Clear the gradient: the next :meth:`accumulate` overwrites instead of adding."""
         self._grad_is_zero = True
 
-    def accumulate(self, spec: str, *operands: NDArray[Any]) -> None:
-        """Add ``einsum(spec, *operands)`` (shaped like ``data``) into ``grad``.
+    def accumulate(self, spec: str, a: NDArray[Any], b: NDArray[Any] | None = None,
+                   *more: NDArray[Any]) -> None:
+        """Add ``einsum(spec, a, b, ...)`` (shaped like ``data``) into ``grad``.
 
         Every layer's backward adds its parameter gradients through this one
         method. The first use after ``zero_grad`` writes straight into ``grad``.
         """
-        contraction = self._plans[spec] if len(operands) <= 2 else partial(einsum, spec)
+        if more:  # three operands or more: no plan bound here
+            self.add_grad(einsum(spec, a, b, *more))  # type: ignore[arg-type]
+            return
         if self._grad_is_zero:
-            contraction(*operands, out=self._grad)
+            self._plans[spec](a, b, self._grad)
             self._grad_is_zero = False
         else:
-            self._grad += contraction(*operands)
+            self._grad += self._plans[spec](a, b)
 
     def add_grad(self, value: NDArray[Any]) -> None:
         """Add an already computed gradient ``value`` (shaped like ``data``) into ``grad``."""

@@ -87,9 +87,9 @@ class SoftmaxCrossEntropy(Loss):
         sums = self.plans[self.ROW_SUM](exp)  # (N,); p = exp / sums, formed only in backward
         n = z.shape[0]
         if labels:  # -log p[N, t_N] = log(sums_N) - shifted[N, t_N]
-            at_label: Array = _row_starts(z.shape) + t.astype(np.intp, copy=False)  # t_N, flat
+            at_label: Array = _row_starts(z.shape) + (t if t.dtype is _INTP else t.astype(np.intp))  # flat
             self._state: tuple[Any, ...] = (exp, sums, at_label, labels, logits.shape)
-            picked = shifted.reshape(-1).take(at_label)
+            picked = shifted.take(at_label)  # (take reads the flattened array)
             return float(np.add.reduce(np.log(sums) - picked)) / n
         self._state = (exp, sums, t, labels, logits.shape)
         log_p = shifted - np.log(sums)[:, None]
@@ -100,7 +100,7 @@ class SoftmaxCrossEntropy(Loss):
         n = exp.shape[0]
         if labels:  # t: the flat positions of the labels (see compute)
             grad = exp / (sums * n)[:, None]
-            grad.reshape(-1)[t] -= exp.dtype.type(1 / n)
+            grad.reshape(-1)[t] -= 1 / n  # (a Python float keeps the dtype)
         else:
             grad = exp / sums[:, None]
             grad -= t
@@ -147,6 +147,9 @@ class SoftmaxCrossEntropy(Loss):
             raise ValueError(f"SoftmaxCrossEntropy: {name} must be labels {labels} or one-hot "
                              f"(B, {', '.join(map(str, output_shape))}) for logits shaped (B, "
                              f"{', '.join(map(str, output_shape))}), got shape {target.shape}")
+
+
+_INTP = np.dtype(np.intp)
 
 
 @lru_cache(maxsize=64)

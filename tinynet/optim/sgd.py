@@ -130,7 +130,8 @@ class SGD(Optimizer):
         # Fused, the parameters move into one flat buffer per dtype (tinynet.optim.flat), where
         # the plain rule w -= lr * g is one update per step instead of one per parameter.
         self._flat = flat_groups(self.params) if self.fused else None
-        self._update_flat = [TunedAxpy() for _ in self._flat or ()]
+        self._update_flat = [TunedAxpy() if group.size >= BLAS_MIN_SIZE else None
+                             for group in self._flat or ()]
 
     def step(self) -> None:
         """Apply one update to every parameter from its current ``.grad``."""
@@ -140,7 +141,10 @@ class SGD(Optimizer):
         if plain and self._flat is not None:
             for group, update in zip(self._flat, self._update_flat):
                 data, grad = group.buffers()
-                update(-lr, grad, data)
+                if update is None:  # too small for BLAS to pay: numpy's update
+                    data -= lr * grad
+                else:
+                    update(-lr, grad, data)
             self.steps += 1
             return
         for p, state, update_param, update_buffer in zip(self.params, self.state,

@@ -61,8 +61,8 @@ class History(Callback):
 
     ``history.loss`` is each epoch's loss averaged over its samples (the mean
     of the batch losses when batches are equal); ``history.batch_loss`` keeps
-    every batch's; other keys (``accuracy``, ``val_loss``, ...) are in
-    ``history.history`` and readable as ``history["val_loss"]``.
+    every batch's (``fit`` appends each as it comes, before the batch callbacks); other
+    keys (``accuracy``, ``val_loss``, ...) are in ``history.history`` and readable as ``history["val_loss"]``.
     ``history.restored_epoch`` is the epoch whose weights the model holds after
     ``EarlyStopping(restore_best=True)`` put them back (else ``None``).
     """
@@ -94,13 +94,14 @@ class History(Callback):
     def __len__(self) -> int:
         return len(self.epochs)
 
-    def on_batch_end(self, batch: int, loss: float, size: int) -> None:
-        self.batch_loss.append(loss)
-
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         self.epochs.append(epoch)
+        history = self.history
         for key, value in logs.items():
-            self.history.setdefault(key, []).append(value)
+            if key in history:
+                history[key].append(value)
+            else:
+                history[key] = [value]
 
     def __repr__(self) -> str:
         last = {k: round(v[-1], 6) for k, v in self.history.items() if v}
@@ -121,7 +122,8 @@ class CallbackList:
         self._epoch_begin = _hooks(self.callbacks, "on_epoch_begin")
         self._batch_end = _hooks(self.callbacks, "on_batch_end")
         self._epoch_end = _hooks(self.callbacks, "on_epoch_end")
-        if len(self._batch_end) == 1:  # the usual case (History alone): no loop per batch
+        self.has_batch_end = bool(self._batch_end)  # (fit skips the call per batch without)
+        if len(self._batch_end) == 1:  # no loop per batch
             self.batch_end = self._batch_end[0]  # type: ignore[method-assign]
 
     def train_begin(self, run: Run) -> None:

@@ -3,9 +3,10 @@ diverges, so a `TrainingDiverged` never leaves NaN or inf weights behind.
 
 An update that overflows (a huge learning rate) turns parameters into inf or NaN; the
 loss of the *next* forward shows it. Checking every parameter after every update would
-cost a pass over all of them per step, so the guard keeps the values each epoch started
+cost a pass over all of them per step, so the guard keeps the values an epoch started
 from instead, and trusts them once that epoch's first loss came out finite: one copy of
-the parameters per epoch.
+the parameters per epoch, or per ``COPY_STEPS`` steps when epochs are shorter (the
+article's iris epoch is 3 steps, and a copy costs about as much as a step's bookkeeping).
 
 A loss can also explode while staying finite (1e127 is a float64); :func:`exploded`
 catches that once per epoch, and :func:`divergence_advice` says what to try from the
@@ -23,16 +24,21 @@ from tinynet.layers.parameter import Parameter
 
 __all__ = ["ParameterGuard", "exploded", "divergence_advice"]
 
+COPY_STEPS = 32  # the guard copies the parameters at most once per this many steps
+
 
 class ParameterGuard:
-    """Keeps the parameters' values from the start of the latest epoch whose first loss was finite.
+    """Keeps the parameters' values from the start of the latest copied epoch whose first
+    loss was finite (every epoch is copied when it has ``COPY_STEPS`` steps or more).
 
-    In ``fit``: :meth:`begin_epoch` before an epoch's first step, :meth:`trust` once its
-    first loss is finite, and on divergence :meth:`broken` / :meth:`restore`.
+    In ``fit``: :meth:`begin_epoch` before an epoch's first step; :meth:`trust` once its
+    first loss is known to be finite (at its end, or when a later batch diverges); on
+    divergence :meth:`broken` / :meth:`restore`.
     """
 
-    def __init__(self, params: list[Parameter], optimizer: Any = None) -> None:
+    def __init__(self, params: list[Parameter], optimizer: Any = None, steps_per_epoch: int = 1) -> None:
         self.params = params
+        self.every = max(1, -(-COPY_STEPS // max(steps_per_epoch, 1)))  # epochs between copies
         # An optimizer that keeps exactly these parameters in flat buffers: one copy per buffer
         flat = getattr(optimizer, "flat_buffers", None)
         same = {id(p) for p in getattr(optimizer, "params", ())} == {id(p) for p in params}
@@ -41,21 +47,29 @@ class ParameterGuard:
         self._candidate = [np.empty_like(values) for values in self._good]
         self.good_epoch = 1  # the epoch that started from the good values
         self._candidate_epoch = 1
+        self._trusted = True  # whether the candidate values are the good ones already
 
     def _arrays(self) -> list[Array]:
         """The live arrays that hold the parameters' values."""
         return self._flat() if self._flat is not None else [p.data for p in self.params]
 
     def begin_epoch(self, epoch: int) -> None:
-        """Copy the values the epoch starts from (trusted only after :meth:`trust`)."""
+        """Copy the values epoch ``epoch`` starts from (trusted only after :meth:`trust`),
+        if it is one of every ``self.every`` epochs (1, 1 + every, ...)."""
+        if (epoch - 1) % self.every:
+            return
         for saved, values in zip(self._candidate, self._arrays()):
             np.copyto(saved, values)
         self._candidate_epoch = epoch
+        self._trusted = False
 
     def trust(self) -> None:
-        """The epoch's first loss was finite: its starting values become the good ones."""
-        self._good, self._candidate = self._candidate, self._good
-        self.good_epoch = self._candidate_epoch
+        """The epoch's first loss was finite: its starting values become the good ones
+        (once: a second call changes nothing)."""
+        if not self._trusted:
+            self._good, self._candidate = self._candidate, self._good
+            self.good_epoch = self._candidate_epoch
+            self._trusted = True
 
     def broken(self) -> bool:
         """Whether any parameter holds NaN or inf."""

@@ -16,6 +16,7 @@ import numpy as np
 
 from tinynet.data.loader import DataLoader
 from tinynet.engine.checks import check_choice, check_int
+from tinynet.engine.types import Array
 from tinynet.layers.base import LayerLike, check_layer
 from tinynet.layers.parameter import zero_grads
 from tinynet.losses import Loss
@@ -126,7 +127,7 @@ def fit(
     if validation is not None:
         log_names += [f"val_{name}" for name in log_names]
     run = Run(model, loss, optimizer, epochs, len(loader), history, list(metric_fns), log_names)
-    listeners = CallbackList([history, *callbacks, *display_callbacks(progress)])
+    listeners = CallbackList([*callbacks, *display_callbacks(progress)])  # (fit keeps the history)
     steps = _Steps(model, loss, optimizer, metric_fns, listeners, history, loader)
     steps.step = clipped_step(optimizer.step, steps.params, clip_grad_norm, clip_grad_value)
     run_epoch = steps.epoch
@@ -151,6 +152,7 @@ def fit(
                 if validation is not None:
                     val = evaluate_loader(model, steps.compute, metric_fns, validation)
                     logs.update({f"val_{k}": v for k, v in val.items()})
+                history.on_epoch_end(epoch, logs)  # before the callbacks, which may read it
                 listeners.epoch_end(epoch, logs)
                 if run.stop_training:
                     break
@@ -177,12 +179,19 @@ class _Steps:
         self.params = model.parameters()
         self.step = optimizer.step  # fit replaces it by one that clips the gradients first, if asked
         self.metric_fns, self.listeners, self.history = metric_fns, listeners, history
-        self.guard = ParameterGuard(self.params, optimizer)
+        self.guard = ParameterGuard(self.params, optimizer, len(loader))
         self.split_weight: Any = None  # fit sets it for weighted_epoch (see sample_weights)
+        self.batch_end = listeners.batch_end if listeners.has_batch_end else None
+        self.sums: dict[str, float] = {}
+        self.seen = 0  # the samples of the epoch's metrics so far
+        # Called after each step only when there is something to do (a step is tens of µs)
+        self.after_batch = self._after_batch if metric_fns or self.batch_end is not None else None
 
     def diverged(self, epoch: int, batch: int, value: float) -> TrainingDiverged:
         """The error for a non-finite ``value``, after putting back good parameters if
         an update broke them."""
+        if batch > 1:  # the values this epoch started from gave a finite loss
+            self.guard.trust()
         restored = self.guard.restore() if self.guard.broken() else None
         lr = getattr(self.optimizer, "lr", None)
         return TrainingDiverged(epoch, batch, value, lr, self.history, restored,
@@ -202,65 +211,80 @@ class _Steps:
         Each step: clear the gradients, forward, loss, backward (the data's own
         gradient is not needed), update; then the metrics and the batch callbacks.
         """
-        model, loss, compute, step = self.model, self.loss, self.compute, self.step
-        params, metric_fns, batch_end = self.params, self.metric_fns, self.listeners.batch_end
+        forward, backward, compute, loss_backward = (self.model.forward, self.model.backward,
+                                                     self.compute, self.loss.backward)
+        params, step, after_batch = self.params, self.step, self.after_batch
+        record = self.history.batch_loss.append
         total, seen = 0.0, 0
-        sums = dict.fromkeys(metric_fns, 0.0)
-        reset_epoch_metrics(metric_fns)
-        guard = self.guard
-        guard.begin_epoch(epoch)
+        self.begin_epoch(epoch)
         for batch, (xb, yb) in enumerate(loader, 1):
             zero_grads(params)
-            output = model.forward(xb, True)
+            output = forward(xb, True)
             value = compute(output, yb)
             if not isfinite(value):
                 raise self.diverged(epoch, batch, value)
-            if batch == 1:  # the values this epoch started from gave a finite loss
-                guard.trust()
-            model.backward(loss.backward(), False)
+            backward(loss_backward(), False)
             step()
+            record(value)
             size = len(yb)
             total += value * size
             seen += size
-            if metric_fns:
-                for name, fn in metric_fns.items():
-                    sums[name] += fn(output, yb)
-            batch_end(batch, value, size)
+            if after_batch is not None:
+                after_batch(batch, value, size, output, yb)
             if interrupt.requested:
                 return None
-        return {"loss": total / seen, **epoch_values(metric_fns, sums, seen)}
+        return self.end_epoch(total / seen)
 
     def weighted_epoch(self, epoch: int, loader: DataLoader, interrupt: Interrupt) -> dict[str, float] | None:
         """:meth:`epoch` with per-sample weights: ``loader``'s inputs carry them last
         (:func:`~tinynet.training.sample_weights.with_sample_weight`); the loss is each
         batch's weighted mean, the epoch's ``loss`` the weighted mean over the epoch."""
-        model, loss, step = self.model, self.loss, self.step
-        params, metric_fns, batch_end = self.params, self.metric_fns, self.listeners.batch_end
-        total, weight_total, seen = 0.0, 0.0, 0
-        sums = dict.fromkeys(metric_fns, 0.0)
-        reset_epoch_metrics(metric_fns)
-        self.guard.begin_epoch(epoch)
+        model, loss, step, split_weight = self.model, self.loss, self.step, self.split_weight
+        params, after_batch, record = self.params, self.after_batch, self.history.batch_loss.append
+        total, weight_total = 0.0, 0.0
+        self.begin_epoch(epoch)
         for batch, (xw, yb) in enumerate(loader, 1):
-            xb, wb = self.split_weight(xw)
+            xb, wb = split_weight(xw)
             zero_grads(params)
             output = model.forward(xb, True)
             value = loss.compute_weighted(output, yb, wb)
             if not isfinite(value):
                 raise self.diverged(epoch, batch, value)
-            if batch == 1:
-                self.guard.trust()
             model.backward(loss.backward_weighted(), False)
             step()
+            record(value)
             weight = float(wb.sum())
             total += value * weight
             weight_total += weight
-            seen += len(yb)
-            for name, fn in metric_fns.items():
-                sums[name] += fn(output, yb)
-            batch_end(batch, value, len(yb))
+            if after_batch is not None:
+                after_batch(batch, value, len(yb), output, yb)
             if interrupt.requested:
                 return None
-        return {"loss": total / weight_total if weight_total else 0.0, **epoch_values(metric_fns, sums, seen)}
+        return self.end_epoch(total / weight_total if weight_total else 0.0)
+
+    def begin_epoch(self, epoch: int) -> None:
+        """Before an epoch's first step: keep the values it starts from, reset the metrics."""
+        self.guard.begin_epoch(epoch)
+        if self.metric_fns:
+            self.seen = 0
+            self.sums = dict.fromkeys(self.metric_fns, 0.0)
+            reset_epoch_metrics(self.metric_fns)
+
+    def end_epoch(self, loss: float) -> dict[str, float]:
+        """After an epoch's last step: its values were all finite; its logs."""
+        self.guard.trust()
+        if not self.metric_fns:
+            return {"loss": loss}
+        return {"loss": loss, **epoch_values(self.metric_fns, self.sums, self.seen)}
+
+    def _after_batch(self, batch: int, value: float, size: int, output: Array, target: Array) -> None:
+        """After a step: add the batch's metrics, then call the batch callbacks."""
+        if self.metric_fns:
+            self.seen += size
+            for name, fn in self.metric_fns.items():
+                self.sums[name] += fn(output, target)
+        if self.batch_end is not None:
+            self.batch_end(batch, value, size)
 
 
 def _checked_arguments(model: Any, loss: Any, optimizer: Any, loader: Any, epochs: Any, progress: Any,

@@ -41,20 +41,15 @@ class LeakyReLU(Layer):
     def forward(self, x: Array, training: bool = True) -> Array:
         if training:
             self.save_for_backward(x > 0)
-        scaled = x * x.dtype.type(self.alpha)
+        scaled = x * self.alpha  # (a Python float keeps x's dtype)
         return np.maximum(x, scaled) if self.alpha <= 1 else np.minimum(x, scaled)
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
-        alpha = grad_y.dtype.type(self.alpha)
         (positive,) = self.saved_for_backward()
-        slope = positive.astype(grad_y.dtype)  # f'(x) = alpha + (1 - alpha) [x > 0], built in place
-        slope *= 1 - alpha
-        slope += alpha
         try:
-            slope *= grad_y
+            return np.where(positive, grad_y, grad_y * self.alpha)  # grad_y f'(x)
         except (ValueError, TypeError):  # (the check costs nothing until it fails)
             raise gradient_shape_error(self, grad_y, positive.shape) from None
-        return slope
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}"
