@@ -31,6 +31,7 @@ broadcasts a size-1 axis there); a mismatch raises ``ValueError`` naming it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -145,11 +146,15 @@ def _unplanned(*operands: Any) -> Array:
     raise AssertionError("a Contraction runs its plan only after planning it")
 
 
-class Plans(dict[str, Contraction]):
-    """A layer's contractions by spec, each made on first use: ``self.plans[self.FORWARD](x, W)``."""
+class Plans(dict[str, Callable[..., Array]]):
+    """A layer's contractions by spec, each made on first use: ``self.plans[self.FORWARD](x, W)``.
 
-    def __missing__(self, spec: str) -> Contraction:
-        contraction = self[spec] = Contraction(spec)
+    Each value is its :class:`Contraction`'s bound ``__call__`` (``plans[spec].__self__`` is
+    the contraction): Python calls a bound method faster than an instance, several times a step.
+    """
+
+    def __missing__(self, spec: str) -> Callable[..., Array]:
+        contraction = self[spec] = Contraction(spec).__call__
         return contraction
 
 
