@@ -45,11 +45,18 @@ class LeakyReLU(Layer):
         return np.maximum(x, scaled) if self.alpha <= 1 else np.minimum(x, scaled)
 
     def backward(self, grad_y: Array, need_input_grad: bool = True) -> Array:
+        alpha = grad_y.dtype.type(self.alpha)
         (positive,) = self.saved_for_backward()
+        # f'(x) = alpha + (1 - alpha) [x > 0], built in place: np.where on a mixed-sign mask
+        # branches per element and is several times slower on large arrays.
+        slope = positive.astype(grad_y.dtype)
+        slope *= 1 - alpha
+        slope += alpha
         try:
-            return np.where(positive, grad_y, grad_y * self.alpha)  # grad_y f'(x)
+            slope *= grad_y
         except (ValueError, TypeError):  # (the check costs nothing until it fails)
             raise gradient_shape_error(self, grad_y, positive.shape) from None
+        return slope
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}"
