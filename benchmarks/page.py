@@ -21,6 +21,10 @@ METHOD = """\
   short untimed warm-up (a few steps). Then, in each round, every contender builds a fresh model
   (untimed) and trains it once through the whole workload (timed); the order of the contenders
   rotates from round to round. The tables give the median over the rounds and the min–max.
+  Every ratio is the median over the rounds of the two contenders' times *in the same round*:
+  they ran back to back, so a drift of the machine's speed between rounds moves both and cancels.
+  The iris run is timed in three times the rounds, each a third as long (500 of its 1,500
+  epochs), so that each pair is closer in time still.
 - **A shared machine.** For each workload the run measures how many cores *other* processes
   used meanwhile (/proc/stat minus the benchmark's own processes). When that exceeds 0.2 cores,
   the workload is measured again (`--retries`, default once) and the quieter attempt is kept.
@@ -151,7 +155,7 @@ def render(res: Results) -> str:
         f"whole run {res.wall:.0f} s). The recommended command unsets the machine's "
         "`OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE` for itself only; see \"OpenBLAS kernel\" "
         "below for why.",
-        "## Summary: tinynet's median time ÷ each contender's",
+        "## Summary: tinynet's time ÷ each contender's (median over the rounds)",
         "Below 1: tinynet is faster. Each row is one workload; details below. The last column "
         "is how many of the machine's cores *other* processes used on average while the "
         "workload ran (from /proc/stat minus the benchmark's own processes): well above 0 "
@@ -161,7 +165,8 @@ def render(res: Results) -> str:
         "## Must show (issue 3)",
         table(["item", "measured", "verdict"], must_show(res)),
         "## Times per workload",
-        "`÷ tinynet`: this contender's median ÷ tinynet's (above 1: tinynet is faster).",
+        "`÷ tinynet`: this contender's time ÷ tinynet's in the same round, the median over the "
+        "rounds (above 1: tinynet is faster).",
     ]
     for work in res.works:
         if work.name in res.times:

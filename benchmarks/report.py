@@ -39,8 +39,19 @@ class Results:
         return statistics.median(ts) if ts else None
 
     def ratio(self, work: str, top: str, bottom: str) -> float | None:
-        a, b = self.median(work, top), self.median(work, bottom)
-        return a / b if a is not None and b else None
+        """The median over the rounds of ``top``'s time ÷ ``bottom``'s in the same round.
+
+        Contenders of a round run back to back, so the pair sees the same machine; a
+        machine whose speed drifts between rounds (a shared cloud core does, by a third
+        here) moves both and leaves their ratio. Without paired rounds (a contender
+        measured elsewhere): the ratio of the medians."""
+        times = self.times.get(work, {})
+        a, b = times.get(top), times.get(bottom)
+        if not a or not b:
+            return None
+        if len(a) == len(b):
+            return statistics.median(x / y for x, y in zip(a, b))
+        return statistics.median(a) / statistics.median(b)
 
 
 def fmt_ratio(r: float | None) -> str:
@@ -166,6 +177,8 @@ def machine(res: Results) -> list[tuple[str, str]]:
          f"{np.__version__} / {_version('scipy')} / {_version('scikit-learn')}"),
         ("PyTorch", torch),
         ("tinynet commit", _git_commit()),
-        ("mode, rounds", f"{res.mode}, {res.rounds} (median of the rounds)"),
+        ("mode, rounds", f"{res.mode}, {res.rounds} per workload" + "".join(
+            f", {w.name} {res.rounds * w.round_factor}" for w in res.works if w.round_factor != 1)
+         + " (ratios: the median of each round's ratio)"),
         ("wall time of the whole run", f"{res.wall:.0f} s"),
     ]

@@ -98,6 +98,7 @@ def time_workload(work: Workload, mode: str, rounds: int, worker: TorchWorker | 
     for name in names:
         prepares[name](warm, x, y)()
     times: dict[str, list[float]] = {name: [] for name in names}
+    rounds *= work.round_factor
     for r in range(rounds):
         for name in names[r % len(names):] + names[:r % len(names)]:
             times[name].append(prepares[name](work, x, y)())
@@ -176,7 +177,7 @@ def print_results(res: Results, console: Console) -> None:
             rich_table(f"{work.name}: {work.describe()}",
                        ["contender", "median s", "min–max s", "µs/step", "÷ tinynet"],
                        contender_rows(res, work))
-    rich_table("tinynet's median ÷ each contender's (below 1: tinynet is faster)",
+    rich_table("tinynet's time ÷ each contender's, median over the rounds (below 1: tinynet is faster)",
                ["workload", "÷ floor", "÷ floor+update", "÷ einsum loop", "÷ matmul loop", "÷ PyTorch",
                 "÷ sklearn", "others' load (cores)"], summary_rows(res))
     rich_table("Must show (issue 3)", ["item", "measured", "verdict"], must_show(res))
