@@ -5,8 +5,8 @@ An update that overflows (a huge learning rate) turns parameters into inf or NaN
 loss of the *next* forward shows it. Checking every parameter after every update would
 cost a pass over all of them per step, so the guard keeps the values an epoch started
 from instead, and trusts them once that epoch's first loss came out finite: one copy of
-the parameters per epoch, or per ``COPY_STEPS`` steps when epochs are shorter (the
-article's iris epoch is 3 steps, and a copy costs about as much as a step's bookkeeping).
+the parameters per epoch, or per ``COPY_STEPS`` steps when epochs are shorter (an epoch of
+a few small steps would otherwise spend a good part of its time copying).
 
 A loss can also explode while staying finite (1e127 is a float64); :func:`exploded`
 catches that once per epoch, and :func:`divergence_advice` says what to try from the
