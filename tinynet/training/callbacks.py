@@ -122,7 +122,9 @@ class CallbackList:
         self._epoch_begin = _hooks(self.callbacks, "on_epoch_begin")
         self._batch_end = _hooks(self.callbacks, "on_batch_end")
         self._epoch_end = _hooks(self.callbacks, "on_epoch_end")
-        self.has_batch_end = bool(self._batch_end)  # (fit skips the call per batch without)
+        # fit skips a hook that no callback has (it is called per batch or per epoch)
+        self.has_epoch_begin, self.has_batch_end = bool(self._epoch_begin), bool(self._batch_end)
+        self.has_epoch_end = bool(self._epoch_end)
         if len(self._batch_end) == 1:  # no loop per batch
             self.batch_end = self._batch_end[0]  # type: ignore[method-assign]
 

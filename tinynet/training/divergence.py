@@ -22,7 +22,7 @@ import numpy as np
 from tinynet.engine.types import Array
 from tinynet.layers.parameter import Parameter
 
-__all__ = ["ParameterGuard", "exploded", "divergence_advice"]
+__all__ = ["ParameterGuard", "exploded", "explosion_limit", "divergence_advice"]
 
 COPY_STEPS = 32  # the guard copies the parameters at most once per this many steps
 
@@ -85,10 +85,16 @@ class ParameterGuard:
 EXPLODED = 1e6  # a finite loss this many times the first batch's has diverged
 
 
+def explosion_limit(batch_losses: list[float]) -> float:
+    """The epoch loss above which training has diverged though finite: ``EXPLODED`` times the
+    first batch's loss (a float64 loss can grow to 1e300 before it overflows); ``inf`` before
+    any batch."""
+    return EXPLODED * max(batch_losses[0], 1e-12) if batch_losses else float("inf")
+
+
 def exploded(batch_losses: list[float], epoch_loss: float) -> bool:
-    """Whether ``epoch_loss`` exceeds ``EXPLODED`` times the first batch's loss (finite but
-    diverging: a float64 loss can grow to 1e300 before it overflows)."""
-    return bool(batch_losses) and epoch_loss > EXPLODED * max(batch_losses[0], 1e-12)
+    """Whether ``epoch_loss`` exceeds :func:`explosion_limit` of ``batch_losses``."""
+    return epoch_loss > explosion_limit(batch_losses)
 
 
 LARGE_SCALE = 10.0  # a column std (or mean) above this is not standardized

@@ -22,7 +22,7 @@ from tinynet.layers.parameter import zero_grads
 from tinynet.losses import Loss
 from tinynet.optim.clipping import clipped_step
 from tinynet.training.callbacks import PROGRESS_MODES, Callback, CallbackList, History, Run, display_callbacks
-from tinynet.training.divergence import ParameterGuard, divergence_advice, exploded
+from tinynet.training.divergence import ParameterGuard, divergence_advice, explosion_limit
 from tinynet.training.evaluation import (
     Metric,
     cast_inputs,
@@ -141,19 +141,27 @@ def fit(
         # Overflow shows up as a non-finite loss, which raises TrainingDiverged with advice;
         # numpy's RuntimeWarnings on the way there would only bury that message.
         with deferred_interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
+            # (An epoch of the article's run is 3 small steps: what runs once per epoch here
+            # costs as much as a step's own Python, so hooks nobody has are not called.)
+            epoch_begin = listeners.epoch_begin if listeners.has_epoch_begin else None
+            epoch_end = listeners.epoch_end if listeners.has_epoch_end else None
             for epoch in range(1, epochs + 1):
-                listeners.epoch_begin(epoch)
+                if epoch_begin is not None:
+                    epoch_begin(epoch)
                 logs = run_epoch(epoch, loader, interrupt)
                 if logs is None:
                     history.interrupted = True
                     break
-                if exploded(history.batch_loss, logs["loss"]):
+                if epoch == 1:  # the first batch's loss sets the limit
+                    explode_above = explosion_limit(history.batch_loss)
+                if logs["loss"] > explode_above:
                     raise steps.exploded(epoch, len(loader), logs["loss"])
                 if validation is not None:
                     val = evaluate_loader(model, steps.compute, metric_fns, validation)
                     logs.update({f"val_{k}": v for k, v in val.items()})
                 history.on_epoch_end(epoch, logs)  # before the callbacks, which may read it
-                listeners.epoch_end(epoch, logs)
+                if epoch_end is not None:
+                    epoch_end(epoch, logs)
                 if run.stop_training:
                     break
             if epochs and steps.guard.broken():  # the last update broke what no later loss shows
@@ -216,7 +224,9 @@ class _Steps:
         params, step, after_batch = self.params, self.step, self.after_batch
         record = self.history.batch_loss.append
         total, seen = 0.0, 0
-        self.begin_epoch(epoch)
+        self.guard.begin_epoch(epoch)
+        if self.metric_fns:
+            self.reset_metrics()
         for batch, (xb, yb) in enumerate(loader, 1):
             zero_grads(params)
             output = forward(xb, True)
@@ -233,7 +243,8 @@ class _Steps:
                 after_batch(batch, value, size, output, yb)
             if interrupt.requested:
                 return None
-        return self.end_epoch(total / seen)
+        self.guard.trust()  # every loss of the epoch was finite
+        return {"loss": total / seen} if not self.metric_fns else self.logs(total / seen)
 
     def weighted_epoch(self, epoch: int, loader: DataLoader, interrupt: Interrupt) -> dict[str, float] | None:
         """:meth:`epoch` with per-sample weights: ``loader``'s inputs carry them last
@@ -242,7 +253,9 @@ class _Steps:
         model, loss, step, split_weight = self.model, self.loss, self.step, self.split_weight
         params, after_batch, record = self.params, self.after_batch, self.history.batch_loss.append
         total, weight_total = 0.0, 0.0
-        self.begin_epoch(epoch)
+        self.guard.begin_epoch(epoch)
+        if self.metric_fns:
+            self.reset_metrics()
         for batch, (xw, yb) in enumerate(loader, 1):
             xb, wb = split_weight(xw)
             zero_grads(params)
@@ -260,21 +273,18 @@ class _Steps:
                 after_batch(batch, value, len(yb), output, yb)
             if interrupt.requested:
                 return None
-        return self.end_epoch(total / weight_total if weight_total else 0.0)
-
-    def begin_epoch(self, epoch: int) -> None:
-        """Before an epoch's first step: keep the values it starts from, reset the metrics."""
-        self.guard.begin_epoch(epoch)
-        if self.metric_fns:
-            self.seen = 0
-            self.sums = dict.fromkeys(self.metric_fns, 0.0)
-            reset_epoch_metrics(self.metric_fns)
-
-    def end_epoch(self, loss: float) -> dict[str, float]:
-        """After an epoch's last step: its values were all finite; its logs."""
         self.guard.trust()
-        if not self.metric_fns:
-            return {"loss": loss}
+        loss_value = total / weight_total if weight_total else 0.0
+        return {"loss": loss_value} if not self.metric_fns else self.logs(loss_value)
+
+    def reset_metrics(self) -> None:
+        """Before an epoch's first step: forget the metrics' sums."""
+        self.seen = 0
+        self.sums = dict.fromkeys(self.metric_fns, 0.0)
+        reset_epoch_metrics(self.metric_fns)
+
+    def logs(self, loss: float) -> dict[str, float]:
+        """After an epoch's last step: its loss and metrics."""
         return {"loss": loss, **epoch_values(self.metric_fns, self.sums, self.seen)}
 
     def _after_batch(self, batch: int, value: float, size: int, output: Array, target: Array) -> None:
