@@ -23,9 +23,11 @@ METHOD = """\
   rotates from round to round. The tables give the median over the rounds and the min–max.
   Every ratio is the median over the rounds of the two contenders' times *in the same round*:
   they ran back to back, so a drift of the machine's speed between rounds moves both and cancels.
-  The iris run is timed in ten times the rounds, each a tenth as long (150 of its 1,500
-  epochs, about 20 ms): this machine's speed changes within a second, and by a third, so
-  each pair must be close in time, and a median over 50 rounds moves little with it.
+  The iris run is timed in five times the rounds, each a fifth as long (300 of its 1,500
+  epochs, about 40 ms): this machine's speed changes within a second, and by a third, so
+  each pair must be close in time, and a median over 25 rounds moves little with it.
+  (Shorter rounds would charge tinynet's `fit` its fixed cost, about 0.2 ms of checks and
+  first-step planning, more often than the article's run does.)
 - **A shared machine.** For each workload the run measures how many cores *other* processes
   used meanwhile (/proc/stat minus the benchmark's own processes). When that exceeds 0.2 cores,
   the workload is measured again (`--retries`, default once) and the quieter attempt is kept.

@@ -109,14 +109,14 @@ def workloads(mode: str = "full") -> list[Workload]:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     rows = {"full": 60_000, "quick": 15_000, "smoke": 1100}[mode]
-    iris_epochs = {"full": 150, "quick": 50, "smoke": 5}[mode]  # per round: 10 rounds for each asked
+    iris_epochs = {"full": 300, "quick": 100, "smoke": 5}[mode]  # per round: 5 rounds for each asked
     sgd_steps = {"full": 2000, "quick": 500, "smoke": 20}[mode]
     net = MLP if mode != "smoke" else (784, 32, 32, 10)
     mlp = f"{'-'.join(map(str, net))} leaky-ReLU MLP"
     return [
         Workload("iris", "article iris run (batch 32, drop last)", (4, 10, 3), "float64",
                  batch=32, epochs=iris_epochs, rows=100, data="iris", last_batch="drop",
-                 init="uniform", round_factor=10),
+                 init="uniform", round_factor=5),
         Workload("mlp-f32", f"{mlp}, float32, batch 128, 1 epoch", net, "float32",
                  batch=128, epochs=1, rows=rows),
         Workload("mlp-f64", f"{mlp}, float64, batch 128, 1 epoch", net, "float64",

@@ -74,7 +74,7 @@ def test_full_suite_has_the_planned_step_counts() -> None:
     wl = _load_workloads()
     steps = {w.name: w.steps * w.round_factor for w in wl.workloads("full")}  # per round asked
     assert steps == {"iris": 4500, "mlp-f32": 469, "mlp-f64": 469, "mlp-b1": 2000,
-                     "mlp-b32": 1875, "mlp-b1024": 59}  # iris: the article's 1,500 epochs in 10 rounds
+                     "mlp-b32": 1875, "mlp-b1024": 59}  # iris: the article's 1,500 epochs in 5 rounds
     iris = wl.get_workload("iris", "full")
     assert wl.batch_bounds(iris) == [(0, 32), (32, 64), (64, 96)]
     x, y = wl.make_data(wl.get_workload("mlp-f32", "smoke"))

@@ -32,6 +32,7 @@ broadcasts a size-1 axis there); a mismatch raises ``ValueError`` naming it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -105,7 +106,7 @@ class Contraction:
     __slots__ = ("spec", "_a_shape", "_a_dtype", "_b_shape", "_b_dtype", "_runner")
 
     def __init__(self, spec: str) -> None:
-        parse_spec(spec, spec.split("->")[0].count(",") + 1)  # a bad spec fails here, not mid-training
+        _check_spec(spec)  # a bad spec fails here, not mid-training
         self.spec = spec
         # The operands the plan is for. The dtypes are compared by identity: numpy keeps one
         # object per built-in dtype, and an equal dtype that is another object only replans.
@@ -140,6 +141,13 @@ class Contraction:
 
     def __repr__(self) -> str:
         return f"Contraction({self.spec!r})"
+
+
+@lru_cache(maxsize=1024)
+def _check_spec(spec: str) -> None:
+    """Raise ``ValueError`` for a spec einsum cannot read (each spec is read once: every new
+    layer binds its specs again)."""
+    parse_spec(spec, spec.split("->")[0].count(",") + 1)
 
 
 def _unplanned(*operands: Any) -> Array:
