@@ -15,16 +15,52 @@ data's scale: unscaled inputs, an unscaled regression target, or else the learni
 
 from __future__ import annotations
 
-from typing import Any
+from math import isfinite
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tinynet.engine.types import Array
 from tinynet.layers.parameter import Parameter
 
-__all__ = ["ParameterGuard", "exploded", "explosion_limit", "divergence_advice"]
+if TYPE_CHECKING:
+    from tinynet.training.callbacks import History
+
+__all__ = ["TrainingDiverged", "ParameterGuard", "exploded", "explosion_limit", "divergence_advice"]
 
 COPY_STEPS = 32  # the guard copies the parameters at most once per this many steps
+
+
+class TrainingDiverged(RuntimeError):
+    """A batch's loss became NaN or inf (or, after the last update, a parameter did); the
+    step was not applied.
+
+    ``history`` holds the epochs completed before it; ``epoch`` and ``batch``
+    say where it happened. If an earlier update had already turned parameters into
+    NaN or inf, they were put back to their values at the start of epoch
+    ``restored_epoch`` (else it is ``None`` and the parameters are the last update's).
+    The optimizer's own state (momentum, moments) is not rolled back.
+    """
+
+    def __init__(self, epoch: int, batch: int, value: float, lr: float | None,
+                 history: History, restored_epoch: int | None = None, *, advice: str = "",
+                 start: float | None = None) -> None:
+        hint = f" (lr={lr:g})" if lr is not None else ""
+        if start is not None:  # finite, but exploding: caught at the end of an epoch
+            what = f"the loss grew from {start:.3g} to {value:.3g} by the end of epoch {epoch}"
+        else:
+            what = (f"the loss became {value}" if isfinite(value) or value == value else
+                    "the loss or the parameters became nan") + f" at epoch {epoch}, batch {batch}"
+        done = ("the update was not applied" if restored_epoch is None and start is None else
+                f"the parameters were restored to their values at the start of epoch {restored_epoch}"
+                if start is not None else
+                f"an update had made parameters NaN or inf, so they were restored to their values "
+                f"at the start of epoch {restored_epoch}")
+        advice = advice or f"Try a smaller learning rate{hint} or standardize the inputs."
+        super().__init__(f"training diverged: {what}; {done}. {advice}")
+        self.epoch, self.batch, self.value, self.history = epoch, batch, value, history
+        self.restored_epoch = restored_epoch
+        self.advice = advice
 
 
 class ParameterGuard:
